@@ -1,0 +1,20 @@
+"""nnlite: a small, fast, correct NumPy + Numba neural-network engine.
+
+    import nnlite
+    from nnlite.layers import Dense, Flatten
+    model = nnlite.Sequential([Flatten(), Dense(128, activation="relu"), Dense(10)],
+                              input_shape=(28, 28, 1), seed=0)
+    model.compile(nnlite.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=1, validation_split=0.2)
+"""
+from . import callbacks, initializers, layers, losses, optimizers, regularizers, schedules
+from .errors import (ChecksumError, ConfigError, DataError, InputError, ModelFileError,
+                     NNLiteError, NonFiniteError)
+from .model import Sequential
+from .saving import load_model
+
+__version__ = "0.1.0"
+
+__all__ = ["Sequential", "load_model", "layers", "optimizers", "losses", "initializers",
+           "regularizers", "schedules", "callbacks", "NNLiteError", "InputError", "ConfigError",
+           "DataError", "ChecksumError", "ModelFileError", "NonFiniteError"]

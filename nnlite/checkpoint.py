@@ -1,0 +1,75 @@
+"""Resumable training checkpoints: model + optimizer + generators + position + history,
+in the same pickle-free .npz container as model files (see ``nnlite.saving``)."""
+import copy
+import json
+import os
+
+from .errors import ModelFileError
+from .saving import load_arrays_into, model_arrays, model_config, read_npz, write_npz
+
+
+def save_checkpoint(path, model, history, position):
+    meta = model_config(model)
+    opt_meta, opt_arrays = model.optimizer.get_state()
+    meta["checkpoint"] = {
+        "position": position,
+        "optimizer": {"config": model.optimizer.get_config(), **opt_meta},
+        "shuffle_rng": model.shuffle_rng.bit_generator.state,
+        "dropout_rngs": {str(i): l.mask_rng.bit_generator.state
+                         for i, l in enumerate(model.layers) if hasattr(l, "mask_rng")},
+        "history": history.to_dict(),
+    }
+    arrays = dict(model_arrays(model))
+    arrays.update({f"optimizer/{k}": a for k, a in opt_arrays.items()})
+    write_npz(path, _jsonable(meta), arrays)
+
+
+def load_checkpoint(path, model, history):
+    """Restore ``model`` (already built and compiled, same architecture) from ``path``;
+    fill ``history``; return the training position."""
+    meta, arrays = read_npz(path)
+    source = os.fspath(path)
+    ck = meta.get("checkpoint")
+    if not isinstance(ck, dict):
+        raise ModelFileError(f"{source}: a model file, not a training checkpoint")
+    mine, theirs = model_config(model), {k: v for k, v in meta.items() if k != "checkpoint"}
+    if _arch(mine) != _arch(theirs):
+        raise ModelFileError(f"{source}: the checkpoint's architecture differs from this model's")
+    try:
+        load_arrays_into(model, arrays, source)
+        opt = ck["optimizer"]
+        params = [layer.params[k] for layer, k in model.trainable()]
+        opt_arrays = {k[len("optimizer/"):]: a for k, a in arrays.items()
+                      if k.startswith("optimizer/")}
+        model.optimizer.set_state(opt, opt_arrays, params)
+        model.shuffle_rng.bit_generator.state = ck["shuffle_rng"]
+        for i, state in ck["dropout_rngs"].items():
+            model.layers[int(i)].mask_rng.bit_generator.state = state
+        h = ck["history"]
+        history.epoch = list(h["epoch"])
+        history.history = {k: list(v) for k, v in h["history"].items()}
+        position = dict(ck["position"])
+        for key in ("epoch", "batch", "loss_sum", "correct", "seen", "epoch_rng", "elapsed"):
+            position[key]   # noqa: B018  (KeyError if missing)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise ModelFileError(f"{source}: checkpoint is incomplete or corrupt ({exc!r})") from None
+    return position
+
+
+def _arch(cfg):
+    c = copy.deepcopy(cfg)
+    c.pop("name", None)
+    for layer in c.get("layers", []):
+        layer.get("config", {}).pop("name", None)
+    return json.dumps(c, sort_keys=True)
+
+
+def _jsonable(obj):
+    """numpy scalars -> Python numbers, recursively (JSON cannot hold numpy types)."""
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        return obj.item()
+    return obj

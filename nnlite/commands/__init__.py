@@ -1,0 +1,1 @@
+"""One module per ``nnlite`` subcommand; see ``nnlite.cli``."""

@@ -1,0 +1,120 @@
+"""The Layer contract every nnlite layer follows.
+
+- ``build(input_shape)`` creates ``params`` lazily from the first input (shape without batch).
+- ``forward(x, training=False)`` computes the output and keeps what backward needs.
+- ``backward(grad_out) -> grad_in`` OVERWRITES ``grads`` (same keys as ``params``).
+- ``state`` holds non-trained arrays saved with the model (BatchNorm's moving statistics).
+"""
+import numpy as np
+
+from .. import regularizers
+from ..errors import ConfigError, InputError
+from ..validation import check_float_dtype
+
+
+class Layer:
+    def __init__(self, name=None, dtype="float32"):
+        self.name = name
+        self.dtype = check_float_dtype(dtype)
+        self.params = {}
+        self.grads = {}
+        self.state = {}
+        self.built = False
+        self.input_shape = None   # without the batch axis
+        self.rng = None           # numpy Generator for initial weights; set by Sequential
+
+    # -- building -----------------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create weights for inputs of shape ``(batch, *input_shape)``."""
+
+    def ensure_built(self, input_shape):
+        input_shape = tuple(int(s) for s in input_shape)
+        if not self.built:
+            if self.rng is None:
+                self.rng = np.random.default_rng()
+            self.build(input_shape)
+            self.input_shape = input_shape
+            self.built = True
+        elif input_shape != self.input_shape:
+            raise InputError(f"layer '{self.name or type(self).__name__}': built for inputs of "
+                             f"shape (batch, {', '.join(map(str, self.input_shape))}), "
+                             f"got (batch, {', '.join(map(str, input_shape))})")
+
+    def compute_output_shape(self, input_shape):
+        """Output shape (without batch) for an input shape (without batch)."""
+        return tuple(input_shape)
+
+    def __call__(self, x, training=False):
+        x = np.asarray(x)
+        if x.ndim < 1:
+            raise InputError(f"layer '{self.name}': expected a batch of inputs, got a scalar")
+        self.ensure_built(x.shape[1:])
+        return self.forward(np.ascontiguousarray(x, dtype=self.dtype), training=training)
+
+    # -- the two passes ------------------------------------------------------------------------
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, grad_out):
+        raise NotImplementedError
+
+    # -- regularisation (Keras: adds to the loss; its gradient adds to grads) ------------------
+    kernel_regularizer = None
+
+    def regularization_loss(self):
+        reg = self.kernel_regularizer
+        return reg.loss(self.params["kernel"]) if reg is not None else 0.0
+
+    def add_regularization_grads(self):
+        """Add the regulariser's gradient into ``grads`` (after ``backward``)."""
+        if self.kernel_regularizer is not None:
+            self.grads["kernel"] += self.kernel_regularizer.grad(self.params["kernel"])
+
+    # -- serialisation -------------------------------------------------------------------------
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype.name}
+
+    @classmethod
+    def from_config(cls, cfg):
+        cfg = dict(cfg)
+        if "kernel_regularizer" in cfg:
+            cfg["kernel_regularizer"] = regularizers.from_config(cfg["kernel_regularizer"])
+        try:
+            return cls(**cfg)
+        except TypeError as exc:   # unknown or missing keys in a (possibly hostile) config
+            raise ConfigError(f"bad config for {cls.__name__}: {exc}") from None
+
+    def count_params(self):
+        return int(sum(p.size for p in self.params.values()))
+
+    def count_state(self):
+        return int(sum(s.size for s in self.state.values()))
+
+    def __repr__(self):
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+def to_pair(value, what):
+    """An int or a pair of ints -> a pair of positive ints (kernel sizes, strides)."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        pair = (int(value), int(value))
+    else:
+        try:
+            pair = tuple(int(v) for v in value)
+        except TypeError:
+            raise ConfigError(f"{what} must be an int or a pair of ints, got {value!r}") from None
+    if len(pair) != 2 or min(pair) <= 0:
+        raise ConfigError(f"{what} must be positive int or pair of positive ints, got {value!r}")
+    return pair
+
+
+def check_padding(padding):
+    if padding not in ("valid", "same"):
+        raise ConfigError(f"padding must be 'valid' or 'same', got {padding!r}")
+    return padding
+
+
+def expect_rank(layer, input_shape, rank, what):
+    if len(input_shape) != rank:
+        raise InputError(f"layer '{layer.name}' ({type(layer).__name__}) expects {what}, got "
+                         f"inputs of shape (batch, {', '.join(map(str, input_shape))})")

@@ -1,0 +1,89 @@
+"""Conv2D (NHWC) as im2col + one matrix product.
+
+Shapes: x (N, H, W, C) -> y (N, OH, OW, F); kernel (KH, KW, C, F), bias (F,).
+Forward:  cols = im2col(x) (N*OH*OW, KH*KW*C);  y = act(cols @ K + b),  K = kernel as (KH*KW*C, F)
+Backward, with dz = act'(y) * dy as (N*OH*OW, F):
+    dK    = cols^T dz           -> reshaped to (KH, KW, C, F)
+    dbias = sum over rows of dz
+    dx    = col2im(dz K^T)      (the adjoint of im2col scatters-adds overlapping windows)
+"""
+from .. import activations, initializers
+from ..ops import col2im, conv_output_size, im2col, same_padding
+from ..validation import positive_int
+from .base import Layer, check_padding, expect_rank, to_pair
+
+
+class Conv2D(Layer):
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
+                 kernel_regularizer=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", **kw):
+        super().__init__(**kw)
+        self.filters = positive_int(filters, "Conv2D filters")
+        self.kernel_size = to_pair(kernel_size, "Conv2D kernel_size")
+        self.strides = to_pair(strides, "Conv2D strides")
+        self.padding = check_padding(padding)
+        self.activation = activation
+        self._act, self._act_backward = activations.get(activation)
+        self.kernel_regularizer = kernel_regularizer
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+
+    def _geometry(self, input_shape):
+        h, w, _ = input_shape
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        oh = conv_output_size(h, kh, sh, self.padding)
+        ow = conv_output_size(w, kw, sw, self.padding)
+        if self.padding == "same":
+            pad_top, pad_left = same_padding(h, kh, sh)[0], same_padding(w, kw, sw)[0]
+        else:
+            pad_top = pad_left = 0
+        return oh, ow, pad_top, pad_left
+
+    def build(self, input_shape):
+        expect_rank(self, input_shape, 3, "NHWC images (batch, height, width, channels)")
+        oh, ow, _, _ = self._geometry(input_shape)
+        if oh <= 0 or ow <= 0:
+            from ..errors import InputError
+            raise InputError(f"layer '{self.name}': a {self.kernel_size} kernel with padding "
+                             f"'valid' does not fit inputs of shape {input_shape}")
+        if self.strides[0] != self.strides[1]:
+            from ..errors import ConfigError
+            raise ConfigError("Conv2D: unequal strides are not supported")
+        kh, kw = self.kernel_size
+        shape = (kh, kw, input_shape[2], self.filters)
+        self.params["kernel"] = initializers.get(self.kernel_initializer)(shape, self.rng, self.dtype)
+        self.params["bias"] = initializers.get(self.bias_initializer)((self.filters,), self.rng,
+                                                                       self.dtype)
+
+    def compute_output_shape(self, input_shape):
+        oh, ow, _, _ = self._geometry(input_shape)
+        return (oh, ow, self.filters)
+
+    def forward(self, x, training=False):
+        n = x.shape[0]
+        oh, ow, pt, pl = self._geometry(x.shape[1:])
+        kh, kw = self.kernel_size
+        self._cols = im2col(x, kh, kw, self.strides[0], pt, pl, oh, ow)
+        kernel2d = self.params["kernel"].reshape(-1, self.filters)
+        z = self._cols @ kernel2d
+        z += self.params["bias"]
+        self._y = self._act(z).reshape(n, oh, ow, self.filters)
+        return self._y
+
+    def backward(self, grad_out):
+        n, oh, ow, f = grad_out.shape
+        h, w, c = self.input_shape
+        kh, kw = self.kernel_size
+        _, _, pt, pl = self._geometry(self.input_shape)
+        dz = self._act_backward(self._y, grad_out).reshape(-1, f)
+        self.grads["kernel"] = (self._cols.T @ dz).reshape(self.params["kernel"].shape)
+        self.grads["bias"] = dz.sum(axis=0)
+        dcols = dz @ self.params["kernel"].reshape(-1, f).T
+        return col2im(dcols, n, h, w, c, kh, kw, self.strides[0], pt, pl, oh, ow)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+                "padding": self.padding, "activation": self.activation,
+                "kernel_regularizer": self.kernel_regularizer.get_config()
+                if self.kernel_regularizer else None}

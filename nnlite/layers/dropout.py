@@ -1,0 +1,30 @@
+"""Dropout (inverted, as Keras): in training keep each value with probability 1 - rate and
+scale kept values by 1 / (1 - rate); identity at inference.  dx = dy * mask / (1 - rate)."""
+import numpy as np
+
+from ..errors import ConfigError
+from .base import Layer
+
+
+class Dropout(Layer):
+    def __init__(self, rate, seed=None, **kw):
+        super().__init__(**kw)
+        if not 0.0 <= rate < 1.0:
+            raise ConfigError(f"Dropout rate must be in [0, 1), got {rate}")
+        self.rate, self.seed = float(rate), seed
+        # its own stream, so masks do not depend on how many weights other layers drew
+        self.mask_rng = np.random.default_rng(seed)
+
+    def forward(self, x, training=False):
+        if not training or self.rate == 0.0:
+            self._scale = None
+            return x
+        keep = self.mask_rng.random(x.shape, dtype=self.dtype) >= self.rate
+        self._scale = keep.astype(self.dtype) / self.dtype.type(1.0 - self.rate)
+        return x * self._scale
+
+    def backward(self, grad_out):
+        return grad_out if self._scale is None else grad_out * self._scale
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}

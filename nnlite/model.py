@@ -1,0 +1,234 @@
+"""Sequential: a list of layers, trained by one loop that a reader can follow top to bottom.
+
+One training step (``train_step``):
+    logits = layer_n(...layer_1(x))                       forward, training=True
+    loss   = cross_entropy(logits, y) + sum of L2 terms
+    g      = dloss/dlogits = (softmax - onehot) / N       fused loss backward
+    g      = layer.backward(g) for each layer, last to first
+    grads += L2 gradients; check every gradient is finite
+    optimizer.apply(params, grads)                        in place
+"""
+import numpy as np
+
+from . import losses, optimizers
+from .errors import ConfigError, InputError, NonFiniteError
+from .layers.base import Layer
+from .validation import as_float_array, as_labels, positive_int
+
+
+class Sequential:
+    def __init__(self, layers=None, input_shape=None, seed=None, name="sequential"):
+        self.layers = []
+        self.seed = seed
+        self.name = name
+        self.init_rng = np.random.default_rng(seed)
+        self.shuffle_rng = np.random.default_rng(None if seed is None else [seed, 1])
+        self.optimizer = self.loss = None
+        self.metrics = []
+        self.input_shape = None
+        self.stop_training = False
+        for layer in layers or []:
+            self.add(layer)
+        if input_shape is not None:
+            self.build(input_shape)
+
+    # -- assembling ----------------------------------------------------------------------------
+    def add(self, layer):
+        if not isinstance(layer, Layer):
+            raise ConfigError(f"Sequential.add expects an nnlite Layer, got {type(layer).__name__}")
+        if self.input_shape is not None:
+            raise ConfigError("cannot add layers to a built model")
+        index = len(self.layers)
+        if layer.name is None:
+            base = _snake(type(layer).__name__)
+            taken = {l.name for l in self.layers}
+            layer.name = base if base not in taken else next(
+                f"{base}_{i}" for i in range(1, 10 ** 6) if f"{base}_{i}" not in taken)
+        layer.rng = self.init_rng
+        if hasattr(layer, "mask_rng") and layer.seed is None and self.seed is not None:
+            layer.mask_rng = np.random.default_rng([self.seed, 1000 + index])
+        self.layers.append(layer)
+
+    def build(self, input_shape):
+        """Create every layer's weights for inputs of shape (batch, *input_shape)."""
+        shape = tuple(int(s) for s in input_shape)
+        if not shape or min(shape) <= 0:
+            raise ConfigError(f"input_shape must be positive sizes without the batch axis, "
+                              f"got {input_shape!r}")
+        self.input_shape = shape
+        for layer in self.layers:
+            layer.ensure_built(shape)
+            shape = tuple(layer.compute_output_shape(shape))
+        self.output_shape = shape
+        return self
+
+    @property
+    def built(self):
+        return self.input_shape is not None
+
+    def compile(self, optimizer="adam", loss="sparse_categorical_crossentropy",
+                metrics=("accuracy",)):
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = losses.get(loss)
+        bad = [m for m in metrics or () if m not in ("accuracy", "acc")]
+        if bad:
+            raise ConfigError(f"unknown metrics {bad}; nnlite reports 'accuracy'")
+        self.metrics = ["accuracy"] if metrics else []
+        return self
+
+    # -- parameters ----------------------------------------------------------------------------
+    def trainable(self):
+        """[(layer, key)] for every trained array, in a fixed order (the optimizer's order)."""
+        return [(layer, k) for layer in self.layers for k in layer.params]
+
+    def get_weights(self):
+        """Copies of every param then state array, layer by layer (Keras' order within a layer)."""
+        return [a.copy() for layer in self.layers
+                for a in list(layer.params.values()) + list(layer.state.values())]
+
+    def set_weights(self, weights):
+        arrays = [a for layer in self.layers
+                  for a in list(layer.params.values()) + list(layer.state.values())]
+        if len(weights) != len(arrays):
+            raise InputError(f"set_weights: model has {len(arrays)} arrays, got {len(weights)}")
+        for i, (dst, src) in enumerate(zip(arrays, weights)):
+            src = np.asarray(src)
+            if src.shape != dst.shape:
+                raise InputError(f"set_weights: array {i} must have shape {dst.shape}, "
+                                 f"got {src.shape}")
+            dst[...] = src
+
+    def count_params(self):
+        return sum(layer.count_params() + layer.count_state() for layer in self.layers)
+
+    # -- the passes ----------------------------------------------------------------------------
+    def _check_x(self, x, name="x"):
+        if not self.built:
+            x_arr = np.asarray(x)
+            if x_arr.ndim < 2:
+                raise InputError(f"{name}: expected a batch (N, ...), got shape {x_arr.shape}")
+            self.build(x_arr.shape[1:])
+        dtype = self.layers[0].dtype if self.layers else np.float32
+        return as_float_array(x, name, dtype, ndim=len(self.input_shape) + 1,
+                              shape_tail=self.input_shape)
+
+    def forward(self, x, training=False):
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def backward(self, grad):
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def regularization_loss(self):
+        return sum(layer.regularization_loss() for layer in self.layers)
+
+    def train_step(self, x, y):
+        """One optimizer step on a checked batch. Returns (loss, number correct)."""
+        outputs, out = [], x
+        for layer in self.layers:
+            out = layer.forward(out, training=True)
+            outputs.append(out)
+        loss = self.loss.forward(out, y) + self.regularization_loss()
+        self.backward(self.loss.backward())
+        for layer in self.layers:
+            layer.add_regularization_grads()
+        pairs = self.trainable()
+        grads = [layer.grads[k] for layer, k in pairs]
+        total = loss + sum(float(g.sum()) for g in grads)   # NaN/Inf anywhere shows up here
+        if not np.isfinite(total):
+            raise NonFiniteError(self._non_finite_report(loss, outputs))
+        self.optimizer.apply([layer.params[k] for layer, k in pairs], grads)
+        return loss, int(np.count_nonzero(out.argmax(axis=1) == y))
+
+    def _non_finite_report(self, loss, outputs):
+        """Name where NaN/Inf first appeared: a layer's output, the loss, or a gradient."""
+        for layer, out in zip(self.layers, outputs):
+            if not np.isfinite(out).all():
+                return f"the forward output of layer '{layer.name}' became NaN/Inf"
+        if not np.isfinite(loss):
+            return f"the loss became {loss}"
+        for layer in reversed(self.layers):
+            bad = [k for k, g in layer.grads.items() if not np.isfinite(g).all()]
+            if bad:
+                return f"the gradient of '{layer.name}/{bad[0]}' became NaN/Inf (loss = {loss:.4g})"
+        return f"a gradient overflowed to Inf when summed (loss = {loss:.4g})"
+
+    # -- the Keras-like API --------------------------------------------------------------------
+    def fit(self, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_data=None,
+            shuffle=True, callbacks=None, verbose=1, initial_epoch=0, checkpoint_path=None,
+            resume=None):
+        """Train; see ``nnlite.training.fit`` for checkpointing, resuming and Ctrl+C."""
+        from .training import fit
+        return fit(self, x, y, batch_size=batch_size, epochs=epochs,
+                   validation_split=validation_split, validation_data=validation_data,
+                   shuffle=shuffle, callbacks=callbacks, verbose=verbose,
+                   initial_epoch=initial_epoch, checkpoint_path=checkpoint_path, resume=resume)
+
+    def predict(self, x, batch_size=256, verbose=0):
+        """Logits (N, classes), computed in batches (inference mode)."""
+        x = self._check_x(x)
+        batch_size = positive_int(batch_size, "batch_size")
+        return np.concatenate([self.forward(x[i:i + batch_size])
+                               for i in range(0, len(x), batch_size)])
+
+    def predict_proba(self, x, batch_size=256):
+        """Class probabilities: softmax of the logits."""
+        from .activations import softmax
+        return softmax(self.predict(x, batch_size))
+
+    def evaluate(self, x, y, batch_size=256, verbose=0, return_dict=False):
+        """[loss, accuracy] on (x, y); the loss includes the L2 terms, as Keras."""
+        self._require_compiled()
+        x = self._check_x(x)
+        y = as_labels(y, "y", self.output_shape[-1], length=len(x))
+        batch_size = positive_int(batch_size, "batch_size")
+        total, correct = 0.0, 0
+        for i in range(0, len(x), batch_size):
+            logits = self.forward(x[i:i + batch_size])
+            total += self.loss.forward(logits, y[i:i + batch_size]) * len(logits)
+            correct += int(np.count_nonzero(logits.argmax(1) == y[i:i + batch_size]))
+        result = {"loss": total / len(x) + self.regularization_loss(),
+                  "accuracy": correct / len(x)}
+        return result if return_dict else [result["loss"], result["accuracy"]]
+
+    def _require_compiled(self):
+        if self.optimizer is None or self.loss is None:
+            raise ConfigError("call model.compile(optimizer, loss) before fit/evaluate")
+
+    def summary(self, print_fn=print):
+        """A Keras-like table: layer (type), output shape, params; then the totals."""
+        if not self.built:
+            raise ConfigError("summary() needs a built model: pass input_shape or call build()")
+        rows, shape = [], self.input_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            rows.append((f"{layer.name} ({type(layer).__name__})", f"(None, {', '.join(map(str, shape))})",
+                         layer.count_params() + layer.count_state()))
+        w = [max(len(r[i]) if i < 2 else len(f"{r[2]:,}") for r in rows + [("Layer (type)", "Output Shape", 0)]) + 3
+             for i in range(3)]
+        line = "─" * sum(w)
+        out = [f'Model: "{self.name}"', line,
+               f"{'Layer (type)':<{w[0]}}{'Output Shape':<{w[1]}}{'Param #':>{w[2]}}", line]
+        out += [f"{a:<{w[0]}}{b:<{w[1]}}{c:>{w[2]},}" for a, b, c in rows]
+        trainable = sum(l.count_params() for l in self.layers)
+        state = sum(l.count_state() for l in self.layers)
+        out += [line, f"Total params: {trainable + state:,}", f"Trainable params: {trainable:,}",
+                 f"Non-trainable params: {state:,}", line]
+        text = "\n".join(out)
+        if print_fn:
+            print_fn(text)
+        return text
+
+    def save(self, path):
+        """Write one pickle-free .npz (architecture JSON + arrays), atomically."""
+        from .saving import save_model
+        save_model(self, path)
+
+
+def _snake(name):
+    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    return {"max_pool2_d": "max_pooling2d", "conv2_d": "conv2d",
+            "re_l_u": "re_lu", "batch_normalization": "batch_normalization"}.get(out, out)

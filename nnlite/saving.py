@@ -1,0 +1,221 @@
+"""Model files: one .npz (a zip of .npy arrays) holding the architecture as JSON plus every
+weight and state array. Never pickle.
+
+Reading does NOT call ``np.load``: numpy would allocate an array from the .npy header before
+reading it, so a hostile header claiming 10^12 items could exhaust memory. Instead each member's
+header is parsed, its dtype must be a plain number type, and its size must equal the bytes the
+zip actually holds, before anything is allocated.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from .errors import ConfigError, ModelFileError, NNLiteError
+
+FORMAT = "nnlite.Sequential"
+VERSION = 1
+META_KEY = "__nnlite__"
+MAX_TOTAL_BYTES = 4 << 30        # 4 GiB: far above VGG16 (60 MB), far below "absurd"
+MAX_META_BYTES = 1 << 20
+MAX_LAYERS = 1000
+
+
+# -- writing ---------------------------------------------------------------------------------
+def atomic_write(path, write):
+    """Call ``write(fileobj)`` on a temporary file beside ``path``, fsync, then rename it over
+    ``path``. A crash at any point leaves the previous file untouched."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def write_npz(path, meta, arrays):
+    """Atomically write ``arrays`` (name -> numeric ndarray) and ``meta`` (JSON-able dict)."""
+    payload = {META_KEY: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
+    for name, arr in arrays.items():
+        arr = np.asarray(arr)
+        if arr.dtype.kind not in "biuf":
+            raise ModelFileError(f"refusing to save array '{name}' of dtype {arr.dtype}")
+        payload[name] = arr
+    atomic_write(path, lambda fh: np.savez(fh, **payload))
+
+
+# -- reading ---------------------------------------------------------------------------------
+def read_npz(path, max_total_bytes=MAX_TOTAL_BYTES):
+    """Safely read a file written by ``write_npz`` -> (meta dict, {name: array})."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ModelFileError(f"model file not found: {path}")
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ModelFileError(f"{path}: not an nnlite model file (not a valid .npz/zip: {exc})") from None
+    arrays = {}
+    with zf:
+        infos = zf.infolist()
+        if sum(i.file_size for i in infos) > max_total_bytes:
+            raise ModelFileError(f"{path}: claims {sum(i.file_size for i in infos):,} bytes of "
+                                 f"arrays, more than the {max_total_bytes:,} allowed")
+        for info in infos:
+            if not info.filename.endswith(".npy"):
+                raise ModelFileError(f"{path}: unexpected member '{info.filename}'")
+            arrays[info.filename[:-4]] = _read_member(zf, info, path)
+    raw = arrays.pop(META_KEY, None)
+    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_META_BYTES:
+        raise ModelFileError(f"{path}: no nnlite metadata inside (a foreign .npz?)")
+    try:
+        meta = json.loads(raw.tobytes().decode())
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{path}: metadata must be a JSON object")
+    return meta, arrays
+
+
+def _read_member(zf, info, path):
+    name = info.filename
+    try:
+        with zf.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ModelFileError(f"{path}: member '{name}' has .npy version {version}")
+            if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields is not None:
+                raise ModelFileError(f"{path}: member '{name}' has dtype {dtype}; only plain "
+                                     "numeric arrays are allowed (object arrays would need pickle)")
+            count = int(np.prod(shape, dtype=object)) if shape else 1
+            header_len = fh.tell()
+            expected = count * dtype.itemsize
+            if expected != info.file_size - header_len:
+                raise ModelFileError(f"{path}: member '{name}' claims shape {shape} "
+                                     f"({expected:,} bytes) but holds {info.file_size - header_len:,}")
+            data = fh.read(expected)
+    except NNLiteError:
+        raise
+    except Exception as exc:   # truncated zip, bad CRC, malformed header, ...
+        raise ModelFileError(f"{path}: member '{name}' is corrupt ({type(exc).__name__}: {exc})") from None
+    if len(data) != expected:
+        raise ModelFileError(f"{path}: member '{name}' is truncated")
+    arr = np.frombuffer(data, dtype=dtype)
+    arr = arr.reshape(shape, order="F" if fortran else "C")
+    return np.array(arr)    # own, writable copy
+
+
+# -- models ----------------------------------------------------------------------------------
+def model_config(model):
+    return {"format": FORMAT, "version": VERSION, "name": model.name,
+            "input_shape": list(model.input_shape),
+            "layers": [{"class": type(l).__name__, "config": l.get_config()} for l in model.layers]}
+
+
+def model_arrays(model):
+    arrays = {}
+    for i, layer in enumerate(model.layers):
+        for k, a in list(layer.params.items()) + list(layer.state.items()):
+            arrays[f"layers/{i}/{k}"] = a
+    return arrays
+
+
+def save_model(model, path):
+    if not model.built:
+        raise ConfigError("save(): the model is not built yet (no input shape)")
+    write_npz(path, model_config(model), model_arrays(model))
+
+
+def model_from_config(meta, source="config"):
+    """Rebuild an (untrained) Sequential from its JSON config, refusing anything unknown."""
+    from .layers import REGISTRY
+    from .model import Sequential
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(f"{source}: format is {meta.get('format')!r}, expected {FORMAT!r}")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(f"{source}: format version {meta.get('version')!r} is not "
+                             f"supported (this nnlite reads version {VERSION})")
+    layers_cfg, shape = meta.get("layers"), meta.get("input_shape")
+    if not isinstance(layers_cfg, list) or not 0 < len(layers_cfg) <= MAX_LAYERS:
+        raise ModelFileError(f"{source}: 'layers' must be a list of 1..{MAX_LAYERS} layers")
+    if (not isinstance(shape, list) or not 1 <= len(shape) <= 4
+            or not all(isinstance(s, int) and 0 < s <= 100_000 for s in shape)
+            or int(np.prod(shape)) > 50_000_000):
+        raise ModelFileError(f"{source}: absurd input_shape {shape!r}")
+    layers = []
+    for i, entry in enumerate(layers_cfg):
+        if not isinstance(entry, dict) or entry.get("class") not in REGISTRY:
+            cls = entry.get("class") if isinstance(entry, dict) else entry
+            raise ModelFileError(f"{source}: layer {i} names unknown class {cls!r}; "
+                                 f"known: {sorted(REGISTRY)}")
+        cfg = entry.get("config")
+        if not isinstance(cfg, dict):
+            raise ModelFileError(f"{source}: layer {i} has no config object")
+        try:
+            layers.append(REGISTRY[entry["class"]].from_config(cfg))
+        except NNLiteError as exc:
+            raise ModelFileError(f"{source}: layer {i} ({entry['class']}): {exc}") from None
+    model = Sequential(layers, name=str(meta.get("name", "sequential"))[:100])
+    _check_size(model, shape, source)
+    try:
+        model.build(shape)
+    except NNLiteError as exc:
+        raise ModelFileError(f"{source}: the layers do not fit together: {exc}") from None
+    return model
+
+
+def _check_size(model, shape, source, limit=1_000_000_000):
+    """Count parameters from shapes alone before allocating anything."""
+    from .layers import Conv2D, Dense
+    total, cur = 0, tuple(shape)
+    try:
+        for layer in model.layers:
+            if isinstance(layer, Dense):
+                total += (int(np.prod(cur)) + 1) * layer.units
+            elif isinstance(layer, Conv2D):
+                total += (layer.kernel_size[0] * layer.kernel_size[1] * cur[-1] + 1) * layer.filters
+            if total > limit:
+                raise ModelFileError(f"{source}: architecture would need over {limit:,} "
+                                     "parameters; refusing an absurd size")
+            cur = layer.compute_output_shape(cur)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise ModelFileError(f"{source}: layers do not fit the input shape {shape}: {exc}") from None
+
+
+def load_arrays_into(model, arrays, source):
+    for i, layer in enumerate(model.layers):
+        for store in (layer.params, layer.state):
+            for k, dst in store.items():
+                key = f"layers/{i}/{k}"
+                if key not in arrays:
+                    raise ModelFileError(f"{source}: missing array '{key}'")
+                src = arrays[key]
+                if src.shape != dst.shape:
+                    raise ModelFileError(f"{source}: array '{key}' has shape {src.shape}, the "
+                                         f"architecture needs {dst.shape}")
+                if not np.isfinite(src).all():
+                    raise ModelFileError(f"{source}: array '{key}' contains NaN/Inf")
+                dst[...] = src
+
+
+def load_model(path):
+    """Load a model saved by ``Sequential.save``: safe (no pickle) and fully validated."""
+    meta, arrays = read_npz(path)
+    model = model_from_config(meta, source=os.fspath(path))
+    load_arrays_into(model, arrays, os.fspath(path))
+    return model
