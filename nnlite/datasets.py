@@ -101,7 +101,7 @@ def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES):
             if n_bytes > max_bytes:
                 raise DataError(f"{path}: IDX header claims shape {dims} ({n_bytes:,} bytes), "
                                 f"more than the {max_bytes:,} allowed; refusing to allocate")
-            data = fh.read(n_bytes)
+            data = _read_at_most(fh, n_bytes)
             if len(data) < n_bytes:
                 raise DataError(f"{path}: truncated: header claims shape {dims} ({n_bytes:,} "
                                 f"bytes of data) but the file holds {len(data):,}")
@@ -122,6 +122,18 @@ def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES):
                                 f"{digest.hexdigest()}, expected {expected_sha256}; the file is "
                                 "corrupt or not the canonical one")
     return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
+
+
+def _read_at_most(fh, n_bytes, chunk=1 << 20):
+    """Read up to n_bytes in chunks: memory grows with the bytes really present, never with
+    what a (possibly hostile) header claims."""
+    data = bytearray()
+    while len(data) < n_bytes:
+        block = fh.read(min(chunk, n_bytes - len(data)))
+        if not block:
+            break
+        data += block
+    return bytes(data)
 
 
 def load(name, path=None, verify=True):

@@ -1,0 +1,28 @@
+# The two commands of the README:
+#   make run    trains and evaluates a model with a quick default, prints its test accuracy
+#   make test   runs the test suite
+# Both create .venv and install nnlite with all its extras on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+export NNLITE_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
+MODEL  ?= cnn
+EPOCHS ?= 1
+
+.PHONY: install run test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[all]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(VENV)/bin/nnlite train $(MODEL) --epochs $(EPOCHS) --out runs/quickstart-$(MODEL)
+	$(VENV)/bin/nnlite evaluate runs/quickstart-$(MODEL)/model.npz
+
+test: install
+	$(PY) -m pytest -q
