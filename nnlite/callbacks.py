@@ -134,3 +134,4 @@ def lr_of(model):
 
 __all__ = ["Callback", "History", "ModelCheckpoint", "EarlyStopping", "LearningRateScheduler",
            "CSVLogger"]
+from .internals.gradient_stats import GradientStats  # noqa: E402  (lives in nnlite/internals)

@@ -15,6 +15,7 @@ def save_checkpoint(path, model, history, position):
         "position": position,
         "optimizer": {"config": model.optimizer.get_config(), **opt_meta},
         "shuffle_rng": model.shuffle_rng.bit_generator.state,
+        "augment_rng": model.augment_rng.bit_generator.state,
         "dropout_rngs": {str(i): l.mask_rng.bit_generator.state
                          for i, l in enumerate(model.layers) if hasattr(l, "mask_rng")},
         "history": history.to_dict(),
@@ -43,6 +44,8 @@ def load_checkpoint(path, model, history):
                       if k.startswith("optimizer/")}
         model.optimizer.set_state(opt, opt_arrays, params)
         model.shuffle_rng.bit_generator.state = ck["shuffle_rng"]
+        if "augment_rng" in ck:      # absent in checkpoints written before batch_transform
+            model.augment_rng.bit_generator.state = ck["augment_rng"]
         for i, state in ck["dropout_rngs"].items():
             model.layers[int(i)].mask_rng.bit_generator.state = state
         h = ck["history"]

@@ -11,7 +11,7 @@ import sys
 from .errors import NNLiteError
 
 # subcommand modules, in the order --help shows them
-COMMANDS = ["data"]
+COMMANDS = ["data", "trace", "train", "evaluate", "draw", "bench"]
 
 
 def build_parser():

@@ -11,6 +11,7 @@ found::
     │   └── ChecksumError   a file's SHA-256 differs from the canonical one
     ├── ModelFileError      model / checkpoint files: corrupt, truncated, foreign, unsafe
     └── NonFiniteError      NaN / Inf appeared in the loss or a gradient during training
+        └── DivergenceError the loss exploded (over 100x its starting value) before any Inf
 """
 
 
@@ -40,3 +41,8 @@ class ModelFileError(NNLiteError):
 
 class NonFiniteError(NNLiteError, FloatingPointError):
     """Training produced NaN or Inf; the message names the step and the layer."""
+
+
+class DivergenceError(NonFiniteError):
+    """The loss exploded far above its starting value (e.g. learning rate 10): the softmax
+    cross-entropy is computed stably, so a diverged model can keep a huge but finite loss."""

@@ -13,6 +13,7 @@ import numpy as np
 from . import losses, optimizers
 from .errors import ConfigError, InputError, NonFiniteError
 from .layers.base import Layer
+from .ops.threads import blas_threads
 from .validation import as_float_array, as_labels, positive_int
 
 
@@ -23,6 +24,8 @@ class Sequential:
         self.name = name
         self.init_rng = np.random.default_rng(seed)
         self.shuffle_rng = np.random.default_rng(None if seed is None else [seed, 1])
+        # feeds fit(batch_transform=...) (e.g. augmentation); saved in checkpoints
+        self.augment_rng = np.random.default_rng(None if seed is None else [seed, 2])
         self.optimizer = self.loss = None
         self.metrics = []
         self.input_shape = None
@@ -103,12 +106,12 @@ class Sequential:
 
     # -- the passes ----------------------------------------------------------------------------
     def _check_x(self, x, name="x"):
-        if not self.built:
-            x_arr = np.asarray(x)
-            if x_arr.ndim < 2:
-                raise InputError(f"{name}: expected a batch (N, ...), got shape {x_arr.shape}")
-            self.build(x_arr.shape[1:])
         dtype = self.layers[0].dtype if self.layers else np.float32
+        if not self.built:            # check dtype/values before building from x's shape
+            x = as_float_array(x, name, dtype)
+            if x.ndim < 2:
+                raise InputError(f"{name}: expected a batch (N, ...), got shape {x.shape}")
+            self.build(x.shape[1:])
         return as_float_array(x, name, dtype, ndim=len(self.input_shape) + 1,
                               shape_tail=self.input_shape)
 
@@ -159,20 +162,26 @@ class Sequential:
     # -- the Keras-like API --------------------------------------------------------------------
     def fit(self, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_data=None,
             shuffle=True, callbacks=None, verbose=1, initial_epoch=0, checkpoint_path=None,
-            resume=None):
-        """Train; see ``nnlite.training.fit`` for checkpointing, resuming and Ctrl+C."""
+            resume=None, batch_transform=None):
+        """Train; see ``nnlite.training.fit`` for checkpointing, resuming, Ctrl+C and
+        ``batch_transform`` (on-the-fly augmentation)."""
         from .training import fit
         return fit(self, x, y, batch_size=batch_size, epochs=epochs,
                    validation_split=validation_split, validation_data=validation_data,
                    shuffle=shuffle, callbacks=callbacks, verbose=verbose,
-                   initial_epoch=initial_epoch, checkpoint_path=checkpoint_path, resume=resume)
+                   initial_epoch=initial_epoch, checkpoint_path=checkpoint_path, resume=resume,
+                   batch_transform=batch_transform)
 
     def predict(self, x, batch_size=256, verbose=0):
         """Logits (N, classes), computed in batches (inference mode)."""
         x = self._check_x(x)
         batch_size = positive_int(batch_size, "batch_size")
-        return np.concatenate([self.forward(x[i:i + batch_size])
-                               for i in range(0, len(x), batch_size)])
+        if len(x) <= batch_size:             # one batch (the drawing app): no concatenate copy
+            with blas_threads():
+                return self.forward(x)
+        with blas_threads():
+            return np.concatenate([self.forward(x[i:i + batch_size])
+                                   for i in range(0, len(x), batch_size)])
 
     def predict_proba(self, x, batch_size=256):
         """Class probabilities: softmax of the logits."""
@@ -186,10 +195,11 @@ class Sequential:
         y = as_labels(y, "y", self.output_shape[-1], length=len(x))
         batch_size = positive_int(batch_size, "batch_size")
         total, correct = 0.0, 0
-        for i in range(0, len(x), batch_size):
-            logits = self.forward(x[i:i + batch_size])
-            total += self.loss.forward(logits, y[i:i + batch_size]) * len(logits)
-            correct += int(np.count_nonzero(logits.argmax(1) == y[i:i + batch_size]))
+        with blas_threads():
+            for i in range(0, len(x), batch_size):
+                logits = self.forward(x[i:i + batch_size])
+                total += self.loss.forward(logits, y[i:i + batch_size]) * len(logits)
+                correct += int(np.count_nonzero(logits.argmax(1) == y[i:i + batch_size]))
         result = {"loss": total / len(x) + self.regularization_loss(),
                   "accuracy": correct / len(x)}
         return result if return_dict else [result["loss"], result["accuracy"]]
@@ -221,6 +231,12 @@ class Sequential:
         if print_fn:
             print_fn(text)
         return text
+
+    def trace(self, x, y, print_fn=print):
+        """Run ONE training step on (x, y) and print a layer-by-layer transcript of the forward
+        pass, the loss, the backward pass and the update; see ``nnlite.internals.trace``."""
+        from .internals import trace
+        return trace(self, x, y, print_fn=print_fn)
 
     def save(self, path):
         """Write one pickle-free .npz (architecture JSON + arrays), atomically."""

@@ -21,10 +21,11 @@ def _stem(standardize):
 
 def ann(seed=None, standardize=False, dropout=0.0):
     """Flatten -> Dense 512 relu -> Dense 128 relu -> Dense 10 (468,874 params)."""
-    drop = [Dropout(dropout)] if dropout else []
+    def drop():   # a fresh layer each time: one layer object cannot sit at two places
+        return [Dropout(dropout)] if dropout else []
     return Sequential(_stem(standardize) + [
-        Flatten(), Dense(512, activation="relu"), *drop, Dense(128, activation="relu"), *drop,
-        Dense(10)], input_shape=INPUT_SHAPE, seed=seed, name="ann")
+        Flatten(), Dense(512, activation="relu"), *drop(), Dense(128, activation="relu"),
+        *drop(), Dense(10)], input_shape=INPUT_SHAPE, seed=seed, name="ann")
 
 
 def cnn(seed=None, standardize=False, l2_factor=0.01, dropout=0.0):

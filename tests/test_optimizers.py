@@ -13,32 +13,39 @@ from nnlite.training import split_validation
 
 
 def test_adam_two_steps_by_hand():
-    """Keras 3 Adam: eps is added to sqrt of the UNcorrected v. Worked by hand:
-    w0 = 1, lr = 0.1, g1 = 0.5, g2 = -1.0.
-    t=1: m = 0.05, v = 0.00025, alpha = 0.1*sqrt(0.001)/0.1 = 0.0316227766
-         w1 = 1 - alpha * 0.05 / (sqrt(0.00025) + 1e-7) = 0.9000006324...
-    t=2: m = 0.9*0.05 + 0.1*(-1) = -0.055, v = 0.999*0.00025 + 0.001*1 = 0.00124975,
-         alpha = 0.1*sqrt(1-0.999**2)/(1-0.9**2); w2 = w1 - alpha*m/(sqrt(v)+1e-7)"""
+    """Keras 3 Adam: eps is added to sqrt of the UNcorrected v. Worked by hand with betas that
+    float32 represents exactly (Keras' TF backend rounds the betas through float32, so 0.9 /
+    0.999 would not be the numbers written here): b1 = 0.875, b2 = 1 - 2**-9, w0 = 1, lr = 0.1,
+    g1 = 0.5, g2 = -1.0.
+    t=1: m = 0.0625, v = 0.00048828125, alpha = 0.1*sqrt(1 - b2)/(1 - b1) = 0.0353553391
+         w1 = 1 - alpha * m / (sqrt(v) + 1e-7) = 0.90000045254...
+    t=2: m = 0.875*0.0625 + 0.125*(-1) = -0.0703125, v = b2*v + (1 - b2)*1 = 0.00244045257...
+         alpha = 0.1*sqrt(1 - b2**2)/(1 - b1**2);  w2 = w1 - alpha*m/(sqrt(v) + 1e-7) = 0.93793658..."""
+    b1, b2 = 0.875, 1 - 2 ** -9
     w = np.array([1.0])
-    opt = Adam(learning_rate=0.1)
+    opt = Adam(learning_rate=0.1, beta_1=b1, beta_2=b2)
     opt.apply([w], [np.array([0.5])])
-    alpha1 = 0.1 * math.sqrt(1 - 0.999) / (1 - 0.9)
-    w1 = 1 - alpha1 * 0.05 / (math.sqrt(0.00025) + 1e-7)
+    alpha1 = 0.1 * math.sqrt(1 - b2) / (1 - b1)
+    w1 = 1 - alpha1 * 0.0625 / (math.sqrt(0.00048828125) + 1e-7)
     assert w[0] == pytest.approx(w1, rel=1e-12)
-    assert w1 == pytest.approx(0.90000063245, rel=1e-9)   # the number written above
+    assert w1 == pytest.approx(0.90000045254, rel=1e-10)   # the number written above
     opt.apply([w], [np.array([-1.0])])
-    alpha2 = 0.1 * math.sqrt(1 - 0.999 ** 2) / (1 - 0.9 ** 2)
-    w2 = w1 - alpha2 * (-0.055) / (math.sqrt(0.00124975) + 1e-7)
+    v2 = b2 * 0.00048828125 + (1 - b2)
+    alpha2 = 0.1 * math.sqrt(1 - b2 ** 2) / (1 - b1 ** 2)
+    w2 = w1 - alpha2 * (-0.0703125) / (math.sqrt(v2) + 1e-7)
     assert w[0] == pytest.approx(w2, rel=1e-12)
+    assert w2 == pytest.approx(0.93793658432, rel=1e-10)
     assert opt.iterations == 2
 
 
 def test_adam_epsilon_placement_differs_from_textbook():
     """With a tiny gradient the two epsilon placements give visibly different first steps."""
+    b1, b2 = 0.875, 1 - 2 ** -9          # exact in float32, see above
     w = np.array([0.0])
-    Adam(learning_rate=1.0, epsilon=1e-3).apply([w], [np.array([1e-4])])
-    keras_form = -1.0 * math.sqrt(1 - 0.999) / 0.1 * 1e-5 / (math.sqrt(1e-11) + 1e-3)
-    textbook = -1.0 * 1e-4 / (1e-4 + 1e-3)
+    Adam(learning_rate=1.0, beta_1=b1, beta_2=b2, epsilon=1e-3).apply([w], [np.array([1e-4])])
+    m, v = (1 - b1) * 1e-4, (1 - b2) * 1e-8
+    keras_form = -math.sqrt(1 - b2) / (1 - b1) * m / (math.sqrt(v) + 1e-3)
+    textbook = -(m / (1 - b1)) / (math.sqrt(v / (1 - b2)) + 1e-3)
     assert w[0] == pytest.approx(keras_form, rel=1e-9)
     assert abs(w[0] - textbook) > 1e-3
 

@@ -1,4 +1,6 @@
 """Stand-alone activation layers: y = f(x), dx = f'(x) dy with f' written from y."""
+import numpy as np
+
 from .. import activations
 from .base import Layer
 
@@ -21,6 +23,10 @@ class _Activation(Layer):
 class ReLU(_Activation):
     """y = max(x, 0);  dx = dy * [y > 0] (the derivative at exactly 0 is taken as 0)."""
     function = "relu"
+
+    def forward(self, x, training=False):
+        self._y = np.maximum(x, 0)    # writes a new array: no defensive copy of x needed
+        return self._y
 
 
 class Sigmoid(_Activation):

@@ -9,11 +9,13 @@ import numpy as np
 
 from .. import regularizers
 from ..errors import ConfigError, InputError
-from ..validation import check_float_dtype
+from ..validation import as_float_array, check_float_dtype
 
 
 class Layer:
     def __init__(self, name=None, dtype="float32"):
+        if name is not None and not isinstance(name, str):
+            raise ConfigError(f"layer name must be a string or None, got {name!r}")
         self.name = name
         self.dtype = check_float_dtype(dtype)
         self.params = {}
@@ -45,11 +47,12 @@ class Layer:
         return tuple(input_shape)
 
     def __call__(self, x, training=False):
-        x = np.asarray(x)
-        if x.ndim < 1:
+        """Check ``x`` (numeric, finite, non-empty, a batch), build if needed, run forward."""
+        if isinstance(x, (int, float, np.number)) or getattr(x, "ndim", 1) == 0:
             raise InputError(f"layer '{self.name}': expected a batch of inputs, got a scalar")
+        x = as_float_array(x, f"layer '{self.name or type(self).__name__}' input", self.dtype)
         self.ensure_built(x.shape[1:])
-        return self.forward(np.ascontiguousarray(x, dtype=self.dtype), training=training)
+        return self.forward(x, training=training)
 
     # -- the two passes ------------------------------------------------------------------------
     def forward(self, x, training=False):

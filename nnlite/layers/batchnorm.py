@@ -7,10 +7,13 @@ Inference: the same with moving_mean / moving_variance.
 Backward (training), with M = number of values per channel:
     dgamma = sum(dy * xhat);  dbeta = sum(dy)
     dx = gamma / sqrt(var + eps) * (dy - dbeta/M - xhat * dgamma/M)
+Each line above is one Numba loop in ``nnlite/ops/batchnorm.py`` (two passes over memory where
+NumPy's mean/var/normalise/scale would make five or more).
 """
 import numpy as np
 
 from ..errors import ConfigError
+from ..ops import bn_input_grad, bn_normalize, bn_param_grads, bn_stats
 from .base import Layer
 
 
@@ -34,8 +37,7 @@ class BatchNormalization(Layer):
         c = x.shape[-1]
         x2 = x.reshape(-1, c)
         if training:
-            mean = x2.mean(axis=0)
-            var = x2.var(axis=0)              # biased (divide by M), as Keras
+            mean, var = bn_stats(x2)          # biased variance (divide by M), as Keras
             m = self.momentum
             self.state["moving_mean"] *= m
             self.state["moving_mean"] += (1 - m) * mean
@@ -44,20 +46,19 @@ class BatchNormalization(Layer):
         else:
             mean, var = self.state["moving_mean"], self.state["moving_variance"]
         self._inv_std = (1.0 / np.sqrt(var + self.epsilon)).astype(self.dtype)
-        self._xhat = (x2 - mean) * self._inv_std
+        self._xhat, y = bn_normalize(x2, mean, self._inv_std, self.params["gamma"],
+                                     self.params["beta"])
         self._training = training
-        return (self._xhat * self.params["gamma"] + self.params["beta"]).reshape(x.shape)
+        return y.reshape(x.shape)
 
     def backward(self, grad_out):
         c = grad_out.shape[-1]
         dy = grad_out.reshape(-1, c)
-        self.grads["gamma"] = (dy * self._xhat).sum(axis=0)
-        self.grads["beta"] = dy.sum(axis=0)
+        self.grads["gamma"], self.grads["beta"] = bn_param_grads(dy, self._xhat)
         scale = self.params["gamma"] * self._inv_std
         if not self._training:   # moving statistics are constants: a plain affine map
             return (dy * scale).reshape(grad_out.shape)
-        m = dy.shape[0]
-        dx = scale * (dy - self.grads["beta"] / m - self._xhat * (self.grads["gamma"] / m))
+        dx = bn_input_grad(dy, self._xhat, scale, self.grads["gamma"], self.grads["beta"])
         return dx.reshape(grad_out.shape)
 
     def get_config(self):

@@ -36,7 +36,9 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         self._x = x
-        self._y = self._act(x @ self.params["kernel"] + self.params["bias"])
+        z = x @ self.params["kernel"]
+        z += self.params["bias"]                 # in place: no second (N, UNITS) temporary
+        self._y = self._act(z)
         return self._y
 
     def backward(self, grad_out):

@@ -1,5 +1,7 @@
 """Dropout (inverted, as Keras): in training keep each value with probability 1 - rate and
 scale kept values by 1 / (1 - rate); identity at inference.  dx = dy * mask / (1 - rate)."""
+import numbers
+
 import numpy as np
 
 from ..errors import ConfigError
@@ -9,8 +11,10 @@ from .base import Layer
 class Dropout(Layer):
     def __init__(self, rate, seed=None, **kw):
         super().__init__(**kw)
-        if not 0.0 <= rate < 1.0:
-            raise ConfigError(f"Dropout rate must be in [0, 1), got {rate}")
+        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
+            raise ConfigError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise ConfigError(f"Dropout seed must be None or an integer >= 0, got {seed!r}")
         self.rate, self.seed = float(rate), seed
         # its own stream, so masks do not depend on how many weights other layers drew
         self.mask_rng = np.random.default_rng(seed)

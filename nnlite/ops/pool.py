@@ -2,12 +2,13 @@
 
 Tie rule (documented, tested): the FIRST maximum in row-major window order wins
 (a later equal value does not replace it, because the comparison is strict ``>``).
+Serial loops with the channel axis innermost, so each step reads contiguous memory.
 """
 import numba
 import numpy as np
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def maxpool_forward(x, ph, pw, stride_h, stride_w, pad_top, pad_left, oh, ow):
     """x (N, H, W, C) -> (out (N, OH, OW, C), argmax (N, OH, OW, C) as flat y*W+x index).
 
@@ -16,35 +17,39 @@ def maxpool_forward(x, ph, pw, stride_h, stride_w, pad_top, pad_left, oh, ow):
     n_img, h, w, c = x.shape
     out = np.empty((n_img, oh, ow, c), dtype=x.dtype)
     arg = np.empty((n_img, oh, ow, c), dtype=np.int32)
-    for n in numba.prange(n_img):
+    for n in range(n_img):
         for i in range(oh):
             for j in range(ow):
-                for ch in range(c):
-                    best = -np.inf
-                    best_at = -1
-                    for a in range(ph):
-                        y = i * stride_h - pad_top + a
-                        if y < 0 or y >= h:
+                first = True
+                for a in range(ph):
+                    y = i * stride_h - pad_top + a
+                    if y < 0 or y >= h:
+                        continue
+                    for b in range(pw):
+                        xx = j * stride_w - pad_left + b
+                        if xx < 0 or xx >= w:
                             continue
-                        for b in range(pw):
-                            xx = j * stride_w - pad_left + b
-                            if xx < 0 or xx >= w:
-                                continue
-                            v = x[n, y, xx, ch]
-                            if v > best or best_at < 0:
-                                best = v
-                                best_at = y * w + xx
-                    out[n, i, j, ch] = best
-                    arg[n, i, j, ch] = best_at
+                        at = y * w + xx
+                        if first:                       # the first tap always counts
+                            for ch in range(c):
+                                out[n, i, j, ch] = x[n, y, xx, ch]
+                                arg[n, i, j, ch] = at
+                            first = False
+                        else:
+                            for ch in range(c):
+                                v = x[n, y, xx, ch]
+                                if v > out[n, i, j, ch]:
+                                    out[n, i, j, ch] = v
+                                    arg[n, i, j, ch] = at
     return out, arg
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)
 def maxpool_backward(grad_out, arg, h, w):
     """Route each window's gradient to its argmax: (N, OH, OW, C) -> (N, H, W, C)."""
     n_img, oh, ow, c = grad_out.shape
     dx = np.zeros((n_img, h, w, c), dtype=grad_out.dtype)
-    for n in numba.prange(n_img):
+    for n in range(n_img):
         for i in range(oh):
             for j in range(ow):
                 for ch in range(c):

@@ -1,0 +1,346 @@
+"""nnlite's drawing app: draw digits (or a whole number) and watch a model read them.
+
+    nnlite draw                     # or: python -m apps.draw
+    nnlite draw --demo 2026 --screenshot out.png      # draws by itself, saves the window, exits
+
+The app is a plain object driven by pygame events, so tests (and the demo) drive the real thing
+by posting events; ``run`` is only the loop around it:
+
+    app = App(models_dir="models")
+    app.handle(event)   # one event: mouse (event.pos, never polled), keys, clicks, quit
+    app.step()          # time-based work: live prediction (throttled), demo playback
+    app.render()        # draw the window
+    app.tick()          # = handle every queued event, step, render
+
+Reading a drawing: ``nnlite.preprocess.split_digits`` finds the digits left to right and turns
+each into an MNIST-style 28x28 image; the chosen model reads them all in one batch.
+"""
+import os
+import sys
+import time
+from collections import deque
+
+import numpy as np
+
+from nnlite.preprocess.drawing import split_digits
+
+from . import view
+from .canvas import Canvas
+from .dataset import save_digit
+from .model_slots import discover
+
+UNSURE_BELOW = 0.6      # a max probability under this shows "unsure"
+LIVE_INTERVAL = 0.12    # seconds between live predictions while a stroke is being drawn
+DEFAULT_BRUSH = 34      # px on the 448 canvas: a digit drawn to fill it (about 320 px tall) then
+                        # has MNIST's stroke width (about 0.11 of its height) after scaling
+BRUSH_RANGE = (4, 120)
+
+
+class Reading:
+    """What the model made of the canvas: digits [(bbox, 28x28)], probs (n, 10), latency."""
+
+    def __init__(self, digits, probs, latency_ms, model_label):
+        self.digits = digits
+        self.probs = probs
+        self.latency_ms = latency_ms      # per digit: split + preprocess + model
+        self.model_label = model_label
+        self.labels = [int(p.argmax()) for p in probs]
+
+    @property
+    def number(self):
+        return "".join(map(str, self.labels))
+
+    @property
+    def confidence(self):
+        """The least confident digit's top probability."""
+        return float(self.probs.max(axis=1).min())
+
+
+class App:
+    def __init__(self, models_dir="models", save_dir="my_digits", model="cnn",
+                 canvas_size=448, brush=DEFAULT_BRUSH, features=False):
+        os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+        import pygame
+        self.pg = pygame
+        pygame.display.init()     # not pygame.init(): no audio device is needed (or present)
+        pygame.font.init()
+        self.screen = pygame.display.set_mode(view.WINDOW)
+        pygame.display.set_caption("nnlite draw")
+        self.view = view.View(self.screen, canvas_size)
+        self.canvas = Canvas(canvas_size)
+        self.brush = int(brush)
+        self.save_dir = save_dir
+        self.unsure_below = UNSURE_BELOW
+        self.show_features = bool(features)
+        self.features, self.features_error = [], None
+        self.reading, self.focus = None, 0
+        self.message = None            # (text, "info" | "error")
+        self.save_labels = None        # typed labels while the save prompt is open, else None
+        self.running = True
+        self.dirty = False             # canvas changed since the last reading
+        self.last_read = 0.0
+        self.autopilot = deque()       # demo events still to post
+        self.slots = discover(models_dir)
+        for slot in self.slots:
+            if slot.kind == "nnlite":
+                slot.load()
+        keys = [s.key for s in self.slots]
+        start = keys.index(model) if model in keys else 0
+        if not self.slots[start].ready:
+            start = next((i for i, s in enumerate(self.slots) if s.ready), start)
+        self.slot = self.slots[start]
+        broken = [s.error for s in self.slots if s.error]
+        if broken:
+            self.say("; ".join(broken), "error")
+
+    # -- events ------------------------------------------------------------------------------
+    def handle(self, event):
+        pg = self.pg
+        if event.type == pg.QUIT:
+            self.running = False
+        elif event.type == pg.MOUSEBUTTONDOWN:
+            self._mouse_down(event)
+        elif event.type == pg.MOUSEMOTION:
+            if self.canvas.drawing:
+                if getattr(event, "buttons", (1,))[0]:
+                    self.canvas.extend(self._to_canvas(event.pos))
+                    self.dirty = True
+                else:    # the button came up where we could not see it (outside the window)
+                    self._end_stroke()
+        elif event.type == pg.MOUSEBUTTONUP:
+            if event.button == 1:
+                self._end_stroke()
+        elif event.type == pg.KEYDOWN:
+            self._key(event)
+
+    def _to_canvas(self, pos):
+        return pos[0] - self.view.canvas_rect.left, pos[1] - self.view.canvas_rect.top
+
+    def _mouse_down(self, event):
+        if event.button == 3:
+            self.do("clear")
+            return
+        if event.button != 1:
+            return
+        for rect, action, _ in self.view.buttons(self):
+            if rect.collidepoint(event.pos):
+                self.do(action)
+                return
+        if self.view.canvas_rect.collidepoint(event.pos):
+            self.save_labels = None
+            self.canvas.begin(self._to_canvas(event.pos), self.brush)
+            self.dirty = True
+
+    def _end_stroke(self):
+        if self.canvas.end():
+            self.read()
+
+    def _key(self, event):
+        pg, key = self.pg, event.key
+        digit = _digit_of(pg, key)
+        if self.save_labels is not None:        # the save prompt takes digits, Enter, Esc
+            if digit is not None:
+                self.save_labels += str(digit)
+                self._prompt_or_save()
+            elif key in (pg.K_RETURN, pg.K_KP_ENTER, pg.K_s):
+                self._save(self.save_labels)
+            elif key == pg.K_BACKSPACE:
+                self.save_labels = self.save_labels[:-1]
+                self._prompt_or_save()
+            elif key == pg.K_ESCAPE:
+                self.save_labels = None
+                self.say("save cancelled")
+            return
+        if digit is not None and 1 <= digit <= len(self.slots):
+            self.do(f"model:{digit - 1}")
+        elif key == pg.K_c:
+            self.do("clear")
+        elif key == pg.K_z:
+            self.do("undo")
+        elif key == pg.K_LEFTBRACKET:
+            self.set_brush(self.brush - max(2, self.brush // 6))
+        elif key == pg.K_RIGHTBRACKET:
+            self.set_brush(self.brush + max(2, self.brush // 6))
+        elif key == pg.K_f:
+            self.do("features")
+        elif key == pg.K_s:
+            self.do("save")
+        elif key in (pg.K_ESCAPE, pg.K_q):
+            self.running = False
+
+    # -- actions (keys and buttons) --------------------------------------------------------------
+    def do(self, action):
+        if action == "clear":
+            self.canvas.clear()
+            self.read()
+        elif action == "undo":
+            if self.canvas.undo():
+                self.read()
+        elif action == "features":
+            self.show_features = not self.show_features
+            self.read()
+        elif action == "save":
+            self._open_save_prompt()
+        elif action.startswith("model:"):
+            self.select(int(action.split(":")[1]))
+
+    def select(self, index):
+        if not 0 <= index < len(self.slots):
+            return
+        self.slot = self.slots[index]
+        if not self.slot.ready and not self.slot.error:
+            self.say(f"loading {self.slot.label}...")
+            self.render()                 # show "loading" before a slow (Keras) import
+            self.slot.load()
+        if self.slot.error:
+            self.say(self.slot.error, "error")
+        else:
+            self.say(f"model: {self.slot.label}")
+        self.read()
+
+    def set_brush(self, width):
+        self.brush = int(min(max(width, BRUSH_RANGE[0]), BRUSH_RANGE[1]))
+        self.say(f"brush {self.brush} px")
+
+    def say(self, text, level="info"):
+        self.message = (text, level)
+
+    # -- reading -------------------------------------------------------------------------------
+    def read(self):
+        """Split the canvas into digits and let the current model read them (now)."""
+        self.dirty, self.last_read = False, time.perf_counter()
+        self.features, self.features_error = [], None
+        if self.canvas.blank or not self.slot.ready:
+            self.reading = None
+            return
+        start = time.perf_counter()
+        digits = split_digits(self.canvas.image)
+        if not digits:
+            self.reading = None
+            return
+        try:
+            probs = self.slot.predict_proba(np.stack([d for _, d in digits]))
+        except Exception as exc:   # a model that loads but cannot read 28x28 digits
+            self.slot.error = f"{self.slot.label}: cannot predict ({exc})"
+            self.slot.model = None
+            self.say(self.slot.error, "error")
+            self.reading = None
+            return
+        latency = (time.perf_counter() - start) * 1000 / len(digits)
+        self.reading = Reading(digits, probs, latency, self.slot.label)
+        self.focus = self._focus_index(digits)
+        if self.show_features:
+            self._read_features(digits[self.focus][1])
+
+    def _focus_index(self, digits):
+        """The digit under the end of the last stroke (the one being written), else the last."""
+        if self.canvas.strokes:
+            x, y = self.canvas.strokes[-1][1][-1]
+            for i, ((bx, by, bw, bh), _) in enumerate(digits):
+                if bx <= x < bx + bw and by <= y < by + bh:
+                    return i
+        return len(digits) - 1
+
+    def _read_features(self, digit):
+        cnn = next((s for s in self.slots if s.key == "cnn"), None)
+        if cnn is None or not cnn.ready:
+            self.features_error = "feature maps need the CNN (models/cnn.npz)"
+            return
+        try:
+            self.features = cnn.block_outputs(digit, n_blocks=2)
+        except Exception as exc:
+            self.features_error = f"feature maps failed: {exc}"
+
+    # -- saving your own test set ----------------------------------------------------------------
+    def _open_save_prompt(self):
+        if self.reading is None:
+            self.say("nothing to save: draw a digit first", "error")
+            return
+        self.save_labels = ""
+        self._prompt_or_save()
+
+    def _prompt_or_save(self):
+        n = len(self.reading.digits)
+        if len(self.save_labels) >= n:
+            self._save(self.save_labels)
+            return
+        typed = self.save_labels or "nothing yet"
+        self.say(f"save: type the true digit(s) ({typed}); Enter keeps '{self.reading.number}', "
+                 "Esc cancels")
+
+    def _save(self, typed):
+        reading, self.save_labels = self.reading, None
+        labels = [int(typed[i]) if i < len(typed) else reading.labels[i]
+                  for i in range(len(reading.digits))]
+        try:
+            for i, ((x, y, w, h), digit) in enumerate(reading.digits):
+                crop = self.canvas.image[max(y - 8, 0):y + h + 8, max(x - 8, 0):x + w + 8]
+                stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}-{i}"
+                save_digit(self.save_dir, labels[i], digit, crop, stamp)
+        except OSError as exc:
+            self.say(f"could not save to {self.save_dir}: {exc}", "error")
+            return
+        self.say(f"saved {''.join(map(str, labels))} to {self.save_dir}/")
+
+    # -- the loop ------------------------------------------------------------------------------
+    def play(self, events):
+        """Queue events (e.g. demo strokes) to be posted a few per frame by ``step``."""
+        self.autopilot.extend(events)
+
+    def step(self, now=None, per_frame=12):
+        now = time.perf_counter() if now is None else now
+        for _ in range(min(per_frame, len(self.autopilot))):
+            self.pg.event.post(self.autopilot.popleft())
+        if self.dirty and now - self.last_read >= LIVE_INTERVAL:
+            self.read()
+
+    def render(self):
+        self.view.draw(self)
+
+    def pump(self):
+        """Handle every event waiting in pygame's queue."""
+        for event in self.pg.event.get():
+            self.handle(event)
+
+    def tick(self):
+        self.pump()
+        self.step()
+        self.render()
+
+    def screenshot(self, path):
+        self.render()
+        folder = os.path.dirname(os.path.abspath(path))
+        os.makedirs(folder, exist_ok=True)
+        self.pg.image.save(self.screen, path)
+
+    def run(self, fps=60):
+        """The interactive loop. Any unexpected error is shown on screen, never a crash."""
+        clock = self.pg.time.Clock()
+        while self.running:
+            try:
+                self.tick()
+            except Exception as exc:  # keep the window alive; say what went wrong
+                import traceback
+                traceback.print_exc()
+                self.canvas.drawing = False
+                self.say(f"internal error: {type(exc).__name__}: {exc}", "error")
+            self.pg.display.flip()
+            clock.tick(fps)
+        self.pg.quit()
+
+
+def _digit_of(pg, key):
+    if pg.K_0 <= key <= pg.K_9:
+        return key - pg.K_0
+    keypad = [pg.K_KP0, pg.K_KP1, pg.K_KP2, pg.K_KP3, pg.K_KP4, pg.K_KP5, pg.K_KP6, pg.K_KP7,
+              pg.K_KP8, pg.K_KP9]
+    return keypad.index(key) if key in keypad else None
+
+
+def main(argv=None):
+    from nnlite.cli import main as cli_main
+    return cli_main(["draw", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""The models the drawing app can switch between, each loaded on its own so one bad file
+never takes the others down.
+
+A ``ModelSlot`` holds a name, the file it comes from, and either a loaded model or the error
+that stopped it loading (shown on screen instead of crashing). nnlite models are loaded at
+start-up (they are small); Keras models only when first chosen, because importing TensorFlow
+takes seconds.
+"""
+import contextlib
+import importlib.util
+import os
+
+import numpy as np
+
+NNLITE_MODELS = [("ann", "ANN"), ("cnn", "CNN"), ("vgg16", "VGG16")]
+
+
+class ModelSlot:
+    def __init__(self, key, label, path, kind="nnlite"):
+        self.key = key          # "cnn", "keras-cnn", ...
+        self.label = label      # text on the button
+        self.path = path
+        self.kind = kind        # "nnlite" or "keras"
+        self.model = None
+        self.error = None       # why the model is unusable, shown on screen
+
+    @property
+    def ready(self):
+        return self.model is not None
+
+    def load(self):
+        """Load the model file; on any failure keep the reason in ``self.error``."""
+        if self.model is not None:
+            return True
+        try:
+            if not os.path.exists(self.path):
+                raise FileNotFoundError(f"{self.path} not found")
+            if self.kind == "keras":
+                import keras
+                self.model = keras.models.load_model(self.path)
+            else:
+                import nnlite
+                self.model = nnlite.load_model(self.path)
+                self.predict_proba(np.zeros((1, 28, 28), np.float32))  # compile kernels now
+            self.error = None
+            return True
+        except Exception as exc:  # any bad file must become a message, not a crash
+            self.model = None
+            self.error = f"{self.label}: cannot load ({_short(exc)})"
+            return False
+
+    def predict_proba(self, x):
+        """Probabilities (N, 10) for float32 inputs (N, 28, 28) in [0, 1]."""
+        x = np.asarray(x, np.float32)[..., None]
+        if self.kind == "keras":
+            out = np.asarray(self.model(x, training=False))
+        else:
+            with one_blas_thread():
+                out = self.model.predict_proba(x)
+        if out.ndim != 2 or out.shape[1] != 10:
+            raise ValueError(f"model outputs shape {out.shape}, expected (N, 10)")
+        if not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3)):
+            out = _softmax(out)   # the model gives logits
+        return out
+
+    def block_outputs(self, x, n_blocks=2):
+        """Feature maps at the end of the first ``n_blocks`` conv blocks (the outputs that enter
+        each MaxPool2D), for ONE input x (28, 28) float32 -> [(layer name, (C, H, W) array)]."""
+        if self.kind != "nnlite":
+            return []
+        out, maps = np.asarray(x, np.float32)[None, :, :, None], []
+        layers = self.model.layers
+        for i, layer in enumerate(layers):
+            if type(layer).__name__ == "MaxPool2D":
+                name = layers[i - 1].name if i else layer.name
+                maps.append((name, np.transpose(out[0], (2, 0, 1))))
+                if len(maps) == n_blocks:
+                    break
+            with one_blas_thread():
+                out = layer.forward(out, training=False)
+        return maps
+
+
+_CONTROLLER = []
+
+
+def one_blas_thread():
+    """A context limiting BLAS to one thread. The app multiplies tiny matrices (one to a few
+    digits): waking a second BLAS thread costs more than the product itself, and on a busy
+    machine it turned a 1 ms CNN reading into 60 ms."""
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        return contextlib.nullcontext()
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=1, user_api="blas")
+
+
+def _softmax(z):
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _short(exc):
+    text = str(exc).strip() or type(exc).__name__
+    return text if len(text) < 90 else text[:87] + "..."
+
+
+def keras_available():
+    return importlib.util.find_spec("keras") is not None
+
+
+def discover(models_dir):
+    """Slots for models_dir/{ann,cnn,vgg16}.npz (always listed, even when missing: the
+    button then says why) and models_dir/keras/<name>.keras when Keras is installed and the
+    file exists."""
+    slots = [ModelSlot(key, label, os.path.join(models_dir, f"{key}.npz"))
+             for key, label in NNLITE_MODELS]
+    keras_dir = os.path.join(models_dir, "keras")
+    if keras_available() and os.path.isdir(keras_dir):
+        for key, label in NNLITE_MODELS:
+            path = os.path.join(keras_dir, f"{key}.keras")
+            if os.path.exists(path):
+                slots.append(ModelSlot(f"keras-{key}", f"Keras {label}", path, kind="keras"))
+    return slots

@@ -1,0 +1,82 @@
+"""Command line shared by ``python -m benchmarks`` and ``nnlite bench``."""
+import json
+import os
+import sys
+import time
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def add_arguments(p):
+    p.add_argument("--quick", action="store_true",
+                   help="CI smoke run: ann + cnn, batch 32, 2 short repeats (about a minute)")
+    p.add_argument("--json", action="store_true",
+                   help="print the result as JSON on stdout (progress goes to stderr)")
+    p.add_argument("--profile", metavar="MODEL", choices=["ann", "cnn", "vgg16"],
+                   help="per-layer forward/backward times and GFLOP/s vs the sgemm peak, "
+                        "for one nnlite model (ann, cnn or vgg16) at batch 32 and 128")
+    p.add_argument("--models", nargs="+", choices=["ann", "cnn", "vgg16"],
+                   help="models to benchmark (default: ann cnn vgg16; --quick: ann cnn)")
+    p.add_argument("--repeats", type=int, help="interleaved repeats per measurement (default 5)")
+    p.add_argument("--no-keras", action="store_true", help="time nnlite only")
+    p.add_argument("--out", help="result JSON path (default benchmarks/results/bench-<kind>.json)")
+    p.add_argument("--plot", help="also draw samples/s vs batch size to this PNG")
+    return p
+
+
+def run(args):
+    log = (lambda msg: print(msg, file=sys.stderr, flush=True))
+    if args.profile:
+        return _profile(args, log)
+    from .harness import run as run_bench
+    from .tables import markdown, plot
+    if args.repeats is not None and args.repeats < 1:
+        from nnlite.errors import ConfigError
+        raise ConfigError(f"--repeats must be >= 1, got {args.repeats}")
+    result = run_bench(quick=args.quick, models=args.models, repeats=args.repeats,
+                       with_keras=not args.no_keras, log=log)
+    if result["keras_skipped"]:
+        log(f"Keras half skipped: {result['keras_skipped']}")
+    out = args.out or os.path.join(RESULTS, f"bench-{result['kind']}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+    table = markdown(result)
+    with open(os.path.splitext(out)[0] + ".md", "w") as f:
+        f.write(f"# nnlite bench ({result['kind']}, {result['started_utc']})\n\n{table}\n")
+    if args.plot:
+        plot(result, args.plot)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(table)
+        print(f"\nwritten: {out} (+ .md); {result['seconds']:.0f} s", file=sys.stderr)
+    return 0
+
+
+def _profile(args, log):
+    from .profile import format_profile, profile_model, sgemm_peak
+    peak = sgemm_peak()
+    profiles = []
+    for batch in (32, 128):
+        log(f"profiling {args.profile} at batch {batch} ...")
+        profiles.append(profile_model(args.profile, batch, repeats=args.repeats or 20))
+    result = {"kind": "profile", "model": args.profile, "sgemm_peak_gflops": peak,
+              "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "load_average": os.getloadavg(), "profiles": profiles}
+    out = args.out or os.path.join(RESULTS, f"profile-{args.profile}.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print("\n\n".join(format_profile(p, peak) for p in profiles))
+    return 0
+
+
+def main(argv=None):
+    import argparse
+    p = add_arguments(argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Benchmark nnlite against Keras in one run."))
+    return run(p.parse_args(argv))

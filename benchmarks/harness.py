@@ -1,0 +1,218 @@
+"""The benchmark run: both engines, interleaved, in one invocation.
+
+For each model, one worker process per engine (benchmarks/worker.py) builds the model and warms
+up (timed and reported apart). Then ``repeats`` rounds; in each round, for every batch size,
+nnlite and Keras each train one ``fit`` epoch over the same number of samples, the order of the
+two engines alternating between rounds, so slow phases of a shared machine hit both alike.
+Inference (``predict`` at batch 1, 32, 1000) and single-image latency are interleaved the same
+way. Ratios are nnlite/Keras medians from this one run.
+"""
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from .engines import keras_available
+
+FULL = {"models": ["ann", "cnn", "vgg16"], "width": 0.25, "train_batches": [16, 32, 64, 128, 256],
+        "infer_batches": [1, 32, 1000], "repeats": 5, "seconds_per_run": 1.5,
+        "latency_calls": 200, "widths": [0.5, 1.0], "width_repeats": 3, "warmup_calls": 2,
+        "parallel_setup": False}
+QUICK = {"models": ["ann", "cnn"], "width": 0.25, "train_batches": [32], "infer_batches": [1, 32],
+         "repeats": 2, "seconds_per_run": 0.05, "latency_calls": 5, "widths": [],
+         "width_repeats": 0, "warmup_calls": 1, "parallel_setup": True}
+INFER_SAMPLES = {1: 200, 32: 2048, 1000: 10000}
+MAX_SAMPLES = 60000
+
+
+class WorkerProcess:
+    def __init__(self, engine, env_extra=None):
+        env = dict(os.environ, PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="3",
+                   **(env_extra or {}))
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+        self.engine = engine
+        self.proc = subprocess.Popen([sys.executable, "-m", "benchmarks.worker"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True, env=env, cwd=root)
+
+    def call(self, op, **kw):
+        self.send(op, **kw)
+        return self.receive(op)
+
+    def send(self, op, **kw):
+        self.proc.stdin.write(json.dumps({"op": op, **kw}) + "\n")
+        self.proc.stdin.flush()
+
+    def receive(self, op):
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{self.engine} worker died during {op!r}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"{self.engine} worker, {op}: {answer['error']}")
+        return answer
+
+    def close(self):
+        try:
+            self.proc.stdin.write(json.dumps({"op": "quit"}) + "\n")
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+        except Exception:
+            self.proc.kill()
+
+
+def _stats(values):
+    v = np.asarray(values, dtype=float)
+    return {"median": float(np.median(v)), "min": float(v.min()), "max": float(v.max()),
+            "runs": [float(a) for a in v]}
+
+
+def _samples_for(rate, batch, seconds):
+    """Whole batches for about ``seconds`` at ``rate`` samples/s (at least 2 batches)."""
+    steps = max(2, int(rate * seconds / batch))
+    return min(steps * batch, (MAX_SAMPLES // batch) * batch)
+
+
+def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
+    """Everything for one model; returns a dict with per-engine results and ratios."""
+    workers = {e: WorkerProcess(e, env.get(e)) for e in engines}
+    try:
+        res = {"model": model, "width": width if model == "vgg16" else None, "engines": {}}
+        # warm-up one engine at a time (its seconds are reported), or both at once (--quick)
+        for e, w in workers.items():
+            log(f"  {model}: {e} warm-up ...")
+            w.send("setup", engine=e, model=model, width=width, train_batches=train_batches,
+                   infer_batches=cfg["infer_batches"], warmup_calls=cfg["warmup_calls"])
+            if not cfg["parallel_setup"]:
+                res["engines"][e] = {"setup": w.receive("setup"), "train": {}, "predict": {}}
+        if cfg["parallel_setup"]:
+            for e, w in workers.items():
+                res["engines"][e] = {"setup": w.receive("setup"), "train": {}, "predict": {}}
+        # the same sample count for both engines: sized on the slower one's warm-up speed
+        samples = {}
+        for b in train_batches:
+            rate = min(_warm_rate(res["engines"][e]["setup"], b) for e in engines)
+            samples[b] = _samples_for(rate, b, cfg["seconds_per_run"])
+        secs = {e: {("train", b): [] for b in train_batches} for e in engines}
+        for e in engines:
+            secs[e].update({("predict", b): [] for b in cfg["infer_batches"]})
+        for r in range(repeats):
+            order = list(engines) if r % 2 == 0 else list(reversed(engines))
+            for b in train_batches:
+                for e in order:
+                    secs[e][("train", b)].append(
+                        workers[e].call("train", batch=b, samples=samples[b])["seconds"])
+            for b in cfg["infer_batches"]:
+                n = INFER_SAMPLES.get(b, 10 * b) if cfg is FULL else min(4 * b, 256)
+                for e in order:
+                    secs[e][("predict", b)].append(
+                        workers[e].call("predict", batch=b, samples=n)["seconds"])
+            log(f"  {model}: round {r + 1}/{repeats} done")
+        for e in engines:
+            out = res["engines"][e]
+            for b in train_batches:
+                out["train"][b] = {"samples": samples[b],
+                                   "samples_per_s": _stats([samples[b] / s for s in
+                                                            secs[e][("train", b)]])}
+            for b in cfg["infer_batches"]:
+                n = INFER_SAMPLES.get(b, 10 * b) if cfg is FULL else min(4 * b, 256)
+                out["predict"][b] = {"samples": n, "samples_per_s": _stats(
+                    [n / s for s in secs[e][("predict", b)]])}
+        # single-image latency, interleaved in chunks
+        lat = {e: [] for e in engines}
+        chunks = 5 if cfg["latency_calls"] >= 5 else 1
+        for c in range(chunks):
+            for e in engines:
+                lat[e] += workers[e].call("latency", calls=cfg["latency_calls"] // chunks)["seconds"]
+        for e in engines:
+            v = np.asarray(lat[e]) * 1e3
+            res["engines"][e]["latency_ms"] = {"median": float(np.median(v)),
+                                               "p90": float(np.percentile(v, 90)),
+                                               "min": float(v.min()), "calls": len(v)}
+            res["engines"][e]["peak_rss_mb"] = workers[e].call("rss")["peak_rss_mb"]
+        if "keras" in engines and "nnlite" in engines:
+            res["ratio_nnlite_over_keras"] = _ratios(res["engines"])
+        return res
+    finally:
+        for w in workers.values():
+            w.close()
+
+
+def _warm_rate(setup, batch):
+    """Samples/s of the second (already compiled) warm-up call at this batch size."""
+    key = batch if batch in setup["warmup_train_s"] else str(batch)
+    second = setup["warmup_train_s"][key][-1]      # the last call: compiled/traced already
+    return setup["warmup_steps"] * batch / second
+
+
+def _ratios(eng):
+    n, k = eng["nnlite"], eng["keras"]
+    out = {"train": {b: n["train"][b]["samples_per_s"]["median"] /
+                     k["train"][b]["samples_per_s"]["median"] for b in n["train"]},
+           "predict": {b: n["predict"][b]["samples_per_s"]["median"] /
+                       k["predict"][b]["samples_per_s"]["median"] for b in n["predict"]}}
+    out["latency"] = k["latency_ms"]["median"] / n["latency_ms"]["median"]
+    return out
+
+
+def machine_info():
+    import threadpoolctl
+    info = {"platform": platform.platform(), "python": platform.python_version(),
+            "cpu_count": os.cpu_count(), "load_average_start": os.getloadavg(),
+            "blas": [{k: d.get(k) for k in ("internal_api", "version", "num_threads",
+                                             "threading_layer", "architecture")}
+                     for d in threadpoolctl.threadpool_info()]}
+    try:
+        with open("/proc/cpuinfo") as f:
+            info["cpu"] = next(l.split(":", 1)[1].strip() for l in f if l.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return info
+
+
+def run(quick=False, models=None, repeats=None, with_keras=True, env=None, log=print):
+    """The whole benchmark; returns the result dict (JSON-serialisable after ``jsonable``)."""
+    cfg = QUICK if quick else FULL
+    repeats = repeats or cfg["repeats"]
+    engines = ["nnlite"]
+    keras_note = ""
+    if with_keras:
+        ok, keras_note = keras_available()
+        if ok:
+            engines.append("keras")
+    from .profile import sgemm_peak
+    t0 = time.time()
+    result = {"kind": "quick" if quick else "full", "started_utc":
+              time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
+              "machine": machine_info(), "engines": engines, "keras_skipped": keras_note,
+              "config": {k: v for k, v in cfg.items()}, "repeats": repeats,
+              "sgemm_peak_gflops": {"threads_default": sgemm_peak(size=512 if quick else 1024)},
+              "models": []}
+    for model in models or cfg["models"]:
+        log(f"{model} ...")
+        result["models"].append(bench_model(model, engines, cfg, cfg["width"],
+                                            cfg["train_batches"], repeats, env or {}, log))
+    for width in cfg["widths"]:
+        log(f"vgg16 width {width} ...")
+        sub = dict(cfg, infer_batches=[32], latency_calls=1)
+        result["models"].append(bench_model("vgg16", engines, sub, width, [32],
+                                            cfg["width_repeats"], env or {}, log))
+    result["machine"]["load_average_end"] = os.getloadavg()
+    result["seconds"] = time.time() - t0
+    return jsonable(result)
+
+
+def jsonable(obj):
+    """Dict keys to str (JSON), numpy scalars to Python numbers."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj

@@ -1,0 +1,22 @@
+"""The stock GradientStats figure (nnlite.internals.plot_gradient_stats) for two runs of
+experiment (a): the 10-layer sigmoid and ReLU MLPs. Reads results/internals/vanishing.json.
+
+    python experiments/internals_gradient_stats_demo.py
+"""
+import json
+
+from internals_common import out_path
+
+
+def main():
+    from nnlite.internals import plot_gradient_stats
+    with open(out_path("vanishing.json")) as fh:
+        runs = json.load(fh)["runs"]
+    for act in ("sigmoid", "relu"):
+        plot_gradient_stats(runs[act]["gradient_stats"], out_path(f"gradient_stats_{act}.png"),
+                            title=f"GradientStats(every=5) on the 10-layer {act} MLP, 5 epochs "
+                                  "(plot_gradient_stats)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+"""Render experiments/results/REPORT.md from experiments/report_template.md and the result
+files under experiments/results/ (no number in the report is typed by hand).
+
+Placeholders in the template:
+    {{table:NAME}}       a Markdown table (NAME in TABLES below)
+    {{value:PATH}}       one number from a result JSON: PATH = file.json:key.key.index
+                         (relative to experiments/results), formatted with 2 decimals;
+                         suffix |pct turns a fraction into a percentage, |int prints an integer,
+                         |pct3 / |f3 give 3 decimals.
+
+    python -m experiments.make_report
+"""
+import json
+import os
+import re
+
+from experiments.common import RESULTS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGETS = {"ann": 98.5, "cnn": 99.5, "vgg16": 99.6, "ensemble": 99.7}
+
+
+def _load(rel):
+    with open(os.path.join(RESULTS, rel)) as fh:
+        return json.load(fh)
+
+
+def _exists(rel):
+    return os.path.isfile(os.path.join(RESULTS, rel))
+
+
+def _md(header, rows):
+    if not rows:
+        return "_(not run yet)_"
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def table_seed():
+    if not _exists("seed_protocol/summary.json"):
+        return _md([], [])
+    rows = [[r["model"], f"{r['params']:,}", f"{r['train_acc']:.2f} / {r['study_train']:.2f}",
+             f"{r['val_acc']:.2f} / {r['study_val']:.2f}",
+             f"{r['test_acc']:.2f} / {r['study_test']:.2f}", f"{r['seconds_per_epoch']:.0f}"]
+            for r in _load("seed_protocol/summary.json")["rows"]]
+    return _md(["model", "params", "train % (nnlite / study)", "val % (nnlite / study)",
+                "test % (nnlite / study)", "wall s/epoch*"], rows)
+
+
+def table_tuned():
+    rows = []
+    for name in ("ann", "cnn", "vgg16"):
+        rel = f"tuned/{name}_choice.json"
+        if not _exists(rel):
+            rows.append([name, "_(not finished)_", "", "", "", "", ""])
+            continue
+        c = _load(rel)
+        cfg = c["config"]
+        r = _load(f"tuned/{c['chosen']}/result.json")
+        recipe = (f"Adam {cfg['lr']:g} {cfg['schedule']}, {cfg['epochs']} ep, batch "
+                  f"{cfg['batch_size']}, {cfg['preprocess']}, aug {cfg['augment']}"
+                  + (f", dropout {cfg['dropout']}" if cfg.get("dropout") is not None else ""))
+        rows.append([name, c["chosen"], recipe, f"{100 * r['train_acc']:.2f}",
+                     f"{100 * r['val_acc']:.2f}", f"{100 * r['test_acc']:.2f}",
+                     f"{r['seconds_per_epoch']:.0f}"])
+    return _md(["model", "run", "recipe", "train %", "val %", "test %", "wall s/epoch*"], rows)
+
+
+def table_ann_sweep():
+    if not _exists("tuned/ann_choice.json"):
+        return _md([], [])
+    c = _load("tuned/ann_choice.json")
+    rows = [[r["name"] + (" **(chosen)**" if r["name"] == c["chosen"] else ""),
+             f"{100 * r['val_acc']:.2f}", f"{100 * r['test_acc']:.2f}"]
+            for r in c["candidates"]]
+    return _md(["ANN candidate (12 epochs)", "val % (used to choose)",
+                "test % (reported only)"], rows)
+
+
+def table_preprocessing():
+    if not _exists("preprocessing/summary.json"):
+        return _md([], [])
+    s = _load("preprocessing/summary.json")
+    rows = []
+    for model, conds in s["models"].items():
+        for cond, e in conds.items():
+            d = e.get("diff_vs_baseline")
+            ci = d.get("ci95") if d else None
+            p = d.get("paired_t_p") if d else None
+            mc = e.get("mcnemar", [])
+            rows.append([model.upper(), cond, len(e["seeds"]),
+                         f"{e['mean']:.2f} ± {e['std']:.2f}",
+                         f"{d['mean']:+.2f}" if d else "(baseline)",
+                         f"[{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "",
+                         f"{p:.3f}" if p is not None else "",
+                         ", ".join(f"{m['p']:.2g}" for m in mc)])
+    return _md(["model", "preprocessing", "seeds", "test error % (mean ± std)",
+                "Δ error vs /255 (points)", "95 % CI of Δ", "paired t p",
+                "McNemar p per seed"], rows)
+
+
+def table_ensemble():
+    if not _exists("ensemble/summary.json"):
+        return _md([], [])
+    rows = [[r["models"], f"{r['val_acc']:.2f}", f"{r['test_acc']:.2f}", r["test_errors"]]
+            for r in _load("ensemble/summary.json")["rows"]]
+    return _md(["models (mean of probabilities)", "val %", "test %", "test errors"], rows)
+
+
+def table_fashion():
+    path = os.path.join(RESULTS, "fashion", "summary.csv")
+    if not os.path.isfile(path):
+        return _md([], [])
+    import csv
+    with open(path) as fh:
+        data = list(csv.DictReader(fh))
+    rows = [[r["model"], f"{r['epochs']} (recipe: {r['tuned_recipe_epochs']})", r["val_acc"],
+             r["test_acc"], r["seconds_per_epoch"]] for r in data]
+    return _md(["model", "epochs run", "val %", "test %", "wall s/epoch*"], rows)
+
+
+def table_cost():
+    rows = []
+    if _exists("augment_overhead.json"):
+        o = _load("augment_overhead.json")
+        for name, r in o["models"].items():
+            rows.append([name, f"{r['train_step_ms']:.1f}",
+                         f"{r['train_step_ms'] * 1.5:.0f}",
+                         f"{r['overhead_pct_affine']:.1f}", f"{r['overhead_pct_elastic']:.1f}",
+                         f"{r['overhead_pct_affine+elastic']:.1f}"])
+    if _exists("seed_protocol/vgg16_full_timing.json"):
+        t = _load("seed_protocol/vgg16_full_timing.json")
+        rows.append(["vgg16 width 1.0 (14.9 M params)", f"{1e3 * t['median_cpu_s_per_step']:.0f}",
+                     f"{t['extrapolated_cpu_s_per_epoch']:.0f}", "", "", ""])
+    return _md(["model", "CPU ms per step (batch 32, 1 thread)",
+                "CPU s per 48k-image epoch (= ms × 1.5)", "affine aug. extra %",
+                "elastic aug. extra %", "affine+elastic extra %"], rows)
+
+
+def table_targets():
+    rows = []
+    for name in ("ann", "cnn", "vgg16"):
+        if _exists(f"tuned/{name}_choice.json"):
+            acc = 100 * _load(f"tuned/{name}_choice.json")["test_acc"]
+            rows.append([name, TARGETS[name], f"{acc:.2f}", _verdict(acc, TARGETS[name])])
+    if _exists("ensemble/summary.json"):
+        acc = [r for r in _load("ensemble/summary.json")["rows"]
+               if r["models"] == "ann+cnn+vgg16"][0]["test_acc"]
+        rows.append(["ensemble", TARGETS["ensemble"], f"{acc:.2f}",
+                     _verdict(acc, TARGETS["ensemble"])])
+    return _md(["model", "target test %", "nnlite test %", "verdict"], rows)
+
+
+def _verdict(acc, target):
+    return "met" if acc >= target else f"missed by {target - acc:.2f} points"
+
+
+TABLES = {"seed": table_seed, "tuned": table_tuned, "ann_sweep": table_ann_sweep,
+          "preprocessing": table_preprocessing, "ensemble": table_ensemble,
+          "fashion": table_fashion, "cost": table_cost, "targets": table_targets}
+
+
+def _value(spec):
+    path, _, fmt = spec.partition("|")
+    rel, _, keys = path.partition(":")
+    v = _load(rel)
+    for k in keys.split("."):
+        v = v[int(k)] if isinstance(v, list) else v[k]
+    if fmt == "pct":
+        return f"{100 * v:.2f}"
+    if fmt == "pct3":
+        return f"{100 * v:.3f}"
+    if fmt == "int":
+        return f"{int(round(v)):,}"
+    if fmt == "f3":
+        return f"{v:.3f}"
+    return f"{v:.2f}"
+
+
+def main():
+    with open(os.path.join(HERE, "report_template.md")) as fh:
+        text = fh.read()
+    text = re.sub(r"\{\{table:(\w+)\}\}", lambda m: TABLES[m.group(1)](), text)
+    text = re.sub(r"\{\{value:([^}]+)\}\}", lambda m: _value(m.group(1)), text)
+    with open(os.path.join(RESULTS, "REPORT.md"), "w") as fh:
+        fh.write(text)
+    print(f"wrote {RESULTS}/REPORT.md")
+
+
+if __name__ == "__main__":
+    main()

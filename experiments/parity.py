@@ -1,0 +1,161 @@
+"""Accuracy parity: train each model with nnlite and with Keras under the same protocol.
+
+    python -m experiments.parity run --plan ann:0,1,2 cnn:0,1,2 vgg16:0     # slow, resumable
+    python -m experiments.parity report                                    # JSON -> parity.md
+
+``run`` trains nnlite then Keras for each (model, seed), interleaved so that a busy machine slows
+both engines alike, and rewrites ``experiments/results/parity.json`` after every run (atomically),
+skipping runs it already holds: an interrupted experiment loses at most one run. For the CNN it
+also moves each trained model to the other engine and counts how many of the 10,000 test digits
+get the same predicted class there.
+
+Both engines see identical data: ``baselines.train.mnist_arrays`` (float32 [0, 1] NHWC),
+``validation_split=0.2`` (the last 12,000 training images), 10,000 test images.
+"""
+import argparse
+import json
+import os
+import platform
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+JSON_PATH = os.path.join(RESULTS, "parity.json")
+MD_PATH = os.path.join(RESULTS, "parity.md")
+MODEL_KWARGS = {"ann": {}, "cnn": {}, "vgg16": {"width": 0.25}}
+
+
+def train_nnlite(name, seed, data, model_kwargs, protocol):
+    """Build nnlite's model ``name`` and train it under ``protocol``; returns (model, record)."""
+    from nnlite import models, optimizers
+    (xtr, ytr), (xte, yte) = data
+    model = models.build(name, seed=seed, **model_kwargs)
+    model.compile(optimizers.Adam(protocol["learning_rate"]))
+    hist = model.fit(xtr, ytr, batch_size=protocol["batch_size"], epochs=protocol["epochs"],
+                     validation_split=protocol["validation_split"], verbose=0)
+    test_loss, test_acc = model.evaluate(xte, yte)
+    h = hist.history
+    record = {"engine": "nnlite", "model": name, "seed": int(seed), "model_kwargs": model_kwargs,
+              "protocol": dict(protocol), "history": {
+                  k: [float(v) for v in h[k]] for k in
+                  ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")},
+              "test_loss": float(test_loss), "test_accuracy": float(test_acc)}
+    return model, record
+
+
+def cross_engine_agreement(nn_model, k_model, x_test):
+    """Same-class counts on ``x_test`` after moving each trained model to the other engine."""
+    from baselines.transfer import from_keras, to_keras
+    k_pred = k_model.predict(x_test, batch_size=256, verbose=0).argmax(1)
+    k_in_nn = from_keras(k_model).predict(x_test).argmax(1)
+    nn_pred = nn_model.predict(x_test).argmax(1)
+    nn_in_k = to_keras(nn_model).predict(x_test, batch_size=256, verbose=0).argmax(1)
+    n = len(x_test)
+    return {"n": n,
+            "keras_to_nnlite_same": int((k_pred == k_in_nn).sum()),
+            "nnlite_to_keras_same": int((nn_pred == nn_in_k).sum()),
+            "keras_to_nnlite_fraction": float((k_pred == k_in_nn).mean()),
+            "nnlite_to_keras_fraction": float((nn_pred == nn_in_k).mean())}
+
+
+def machine_info():
+    import keras
+    import numba
+    import tensorflow as tf
+    return {"python": platform.python_version(), "numpy": np.__version__,
+            "numba": numba.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
+            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+
+
+def load_results(path=JSON_PATH):
+    if os.path.exists(path):
+        with open(path) as fh:
+            return json.load(fh)
+    return {"runs": [], "agreement": []}
+
+
+def save_results(results, path=JSON_PATH):
+    from nnlite.saving import atomic_write
+    text = json.dumps(results, indent=1).encode()
+    atomic_write(path, lambda fh: fh.write(text))
+
+
+def run(plan, protocol_name="seed", path=JSON_PATH, limit=None):
+    """Train every (model, seed) of ``plan`` with both engines. ``limit`` (smoke tests only):
+    use the first ``limit`` training and test images and 1 epoch."""
+    from baselines.train import SEED_PROTOCOL, mnist_arrays, train_keras
+    protocols = {"seed": SEED_PROTOCOL}
+    protocol = protocols[protocol_name]
+    data = mnist_arrays()
+    if limit:
+        (xtr, ytr), (xte, yte) = data
+        data = (xtr[:limit], ytr[:limit]), (xte[:limit], yte[:limit])
+        protocol = dict(protocol, epochs=1)
+    results = load_results(path)
+    results.setdefault("machine", machine_info())
+    for name, seeds in plan:
+        for seed in seeds:
+            done = {(r["engine"], r["model"], r["seed"], r.get("protocol_name", "seed"))
+                    for r in results["runs"]}
+            todo = [e for e in ("nnlite", "keras") if (e, name, seed, protocol_name) not in done]
+            agreed = any(a["model"] == name and a["seed"] == seed for a in results["agreement"])
+            if name == "cnn" and not agreed:
+                todo = ["nnlite", "keras"]     # the agreement check needs both trained models
+            trained = {}
+            for engine in todo:
+                trainer = train_nnlite if engine == "nnlite" else train_keras
+                print(f"[parity] {engine} {name} seed {seed} ...", flush=True)
+                model, record = trainer(name, seed, data, MODEL_KWARGS[name], protocol)
+                trained[engine] = model
+                record["protocol_name"] = protocol_name
+                print(f"[parity]   test {record['test_accuracy']:.4f}, s/epoch "
+                      f"{np.mean(record['history']['seconds']):.1f}", flush=True)
+                results["runs"] = [r for r in results["runs"] if not (
+                    r["engine"] == engine and r["model"] == name and r["seed"] == seed
+                    and r.get("protocol_name", "seed") == protocol_name)] + [record]
+                save_results(results, path)
+            if name == "cnn" and len(trained) == 2:
+                agreement = cross_engine_agreement(trained["nnlite"], trained["keras"], data[1][0])
+                agreement.update(model=name, seed=seed, protocol_name=protocol_name)
+                print(f"[parity]   agreement {agreement}", flush=True)
+                results["agreement"] = [a for a in results["agreement"] if not (
+                    a["model"] == name and a["seed"] == seed)] + [agreement]
+                save_results(results, path)
+
+
+def parse_plan(items):
+    """['ann:0,1,2', 'cnn:0'] -> [('ann', [0, 1, 2]), ('cnn', [0])]."""
+    plan = []
+    for item in items:
+        name, _, seeds = item.partition(":")
+        if name not in MODEL_KWARGS or not seeds:
+            raise SystemExit(f"bad plan item {item!r}: use MODEL:SEED[,SEED...] with MODEL in "
+                             f"{sorted(MODEL_KWARGS)}")
+        plan.append((name, [int(s) for s in seeds.split(",")]))
+    return plan
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="action", required=True)
+    r = sub.add_parser("run", help="train both engines (resumable; writes parity.json)")
+    r.add_argument("--plan", nargs="+", default=["ann:0,1,2", "cnn:0,1,2"],
+                   help="MODEL:SEEDS items, run in order (default: ann:0,1,2 cnn:0,1,2)")
+    r.add_argument("--json", default=JSON_PATH)
+    r.add_argument("--limit", type=int, help="smoke run: first N images, 1 epoch (use --json "
+                                             "elsewhere)")
+    m = sub.add_parser("report", help="write parity.md from parity.json")
+    m.add_argument("--json", default=JSON_PATH)
+    m.add_argument("--md", default=MD_PATH)
+    args = p.parse_args(argv)
+    if args.action == "run":
+        run(parse_plan(args.plan), path=args.json, limit=args.limit)
+    else:
+        from experiments.parity_report import write_report
+        write_report(args.json, args.md)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,114 @@
+"""Figures for training and evaluation: learning curves, confusion matrix, a gallery of
+mistakes, and grouped bars with error bars. Matplotlib is imported inside each function (Agg
+backend, files only), so ``import nnlite`` never pulls it in."""
+import numpy as np
+
+
+def _plt():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    return plt
+
+
+def _save(fig, path):
+    from .saving import atomic_write
+    atomic_write(path, lambda fh: fig.savefig(fh, format="png", dpi=110, bbox_inches="tight"))
+    _plt().close(fig)
+
+
+def plot_history(history, path, title=""):
+    """Loss and accuracy per epoch, training vs validation, side by side.
+
+    history: dict of lists with keys loss, acc and optionally val_loss, val_acc."""
+    plt = _plt()
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "acc", "accuracy")):
+        ax.plot(epochs, history[key], "o-", label=f"train {label}")
+        if history.get(f"val_{key}"):
+            ax.plot(epochs, history[f"val_{key}"], "s-", label=f"validation {label}")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.xaxis.get_major_locator().set_params(integer=True)
+    if title:
+        fig.suptitle(title)
+    _save(fig, path)
+
+
+def plot_confusion(matrix, path, class_names=None, title="confusion matrix (test set)"):
+    """Counts matrix (true rows x predicted columns), each cell annotated."""
+    plt = _plt()
+    matrix = np.asarray(matrix)
+    k = len(matrix)
+    names = list(class_names) if class_names is not None else [str(i) for i in range(k)]
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    # log colour scale so the few off-diagonal errors are visible beside ~1000 correct
+    shown = np.log10(1 + matrix)
+    im = ax.imshow(shown, cmap="Blues")
+    for i in range(k):
+        for j in range(k):
+            if matrix[i, j]:
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if shown[i, j] > 0.6 * shown.max() else "black")
+    ax.set_xticks(range(k), names, rotation=45 if max(map(len, names)) > 2 else 0, ha="right"
+                  if max(map(len, names)) > 2 else "center")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="log10(1 + count)")
+    _save(fig, path)
+
+
+def plot_gallery(images, true, pred, confidence, path, class_names=None,
+                 title="most confidently wrong"):
+    """Grid of images (N, 28, 28[, 1]) titled 'true -> predicted (confidence)'."""
+    plt = _plt()
+    n = len(images)
+    if n == 0:
+        fig, ax = plt.subplots(figsize=(4, 1.5))
+        ax.text(0.5, 0.5, "no mistakes", ha="center", va="center")
+        ax.axis("off")
+        _save(fig, path)
+        return
+    names = list(class_names) if class_names is not None else None
+    cols = min(8, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.7 * rows + 0.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i in range(n):
+        ax = axes.ravel()[i]
+        ax.imshow(np.asarray(images[i]).reshape(images[i].shape[:2]), cmap="gray")
+        t = names[true[i]] if names else true[i]
+        p = names[pred[i]] if names else pred[i]
+        ax.set_title(f"{t}→{p} ({confidence[i]:.2f})", fontsize=8, color="crimson")
+    fig.suptitle(f"{title}: true→predicted (probability)", fontsize=10)
+    _save(fig, path)
+
+
+def plot_bars(groups, series, means, stds, path, ylabel, title="", log=False):
+    """Grouped bar chart with error bars: means[g][s] +- stds[g][s] for each group g (x axis)
+    and series s (colour)."""
+    plt = _plt()
+    means, stds = np.asarray(means, float), np.asarray(stds, float)
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(groups) * len(series) / 2 + 2), 4.2))
+    x = np.arange(len(groups))
+    for s, name in enumerate(series):
+        pos = x - 0.4 + width * (s + 0.5)
+        ax.bar(pos, means[:, s], width, yerr=stds[:, s], capsize=3, label=name)
+        for px, m in zip(pos, means[:, s]):
+            ax.text(px, m, f"{m:.2f}", ha="center", va="bottom", fontsize=7, rotation=90)
+    ax.set_xticks(x, groups)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    _save(fig, path)

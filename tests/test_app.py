@@ -1,0 +1,313 @@
+"""The drawing app, headless: every test drives the real App by posting pygame events
+(button down / motion / up with ``pos``, key presses) and letting the app handle its queue.
+"""
+import os
+
+os.environ["SDL_VIDEODRIVER"] = "dummy"     # before pygame initialises: no window needed
+os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+pygame = pytest.importorskip("pygame")
+pytest.importorskip("cv2")
+
+from apps.demo import number_strokes, stroke_events  # noqa: E402
+from apps.draw import App  # noqa: E402
+from apps.strokes import digit_strokes, place  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODELS = os.path.join(ROOT, "models")
+HAS_CNN = os.path.exists(os.path.join(MODELS, "cnn.npz"))
+needs_cnn = pytest.mark.skipif(not HAS_CNN, reason="models/cnn.npz not trained yet")
+
+
+# -- driving the app ----------------------------------------------------------------------------
+def post(app, events, chunk=200):
+    """Post events into pygame's queue and let the app handle them, in chunks."""
+    for i in range(0, len(events), chunk):
+        for event in events[i:i + chunk]:
+            assert pygame.event.post(event)
+        app.pump()
+
+
+def key(app, k, mod=0):
+    post(app, [pygame.event.Event(pygame.KEYDOWN, key=k, mod=mod, unicode="")])
+
+
+def click(app, pos, button=1):
+    post(app, [pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=pos, button=button),
+               pygame.event.Event(pygame.MOUSEBUTTONUP, pos=pos, button=button)])
+
+
+def draw(app, strokes):
+    """Draw canvas-coordinate strokes with the mouse."""
+    post(app, stroke_events(strokes, app.view.canvas_rect.topleft))
+
+
+def button(app, action):
+    return next(rect for rect, act, _ in app.view.buttons(app) if act == action)
+
+
+def line(a, b):
+    return [np.array([a, b], float)]
+
+
+@pytest.fixture(scope="module")
+def toy_models(tmp_path_factory):
+    """Untrained ann / cnn / vgg16 files (for behaviour, not accuracy)."""
+    from nnlite import models
+    folder = tmp_path_factory.mktemp("models")
+    for name in ("ann", "cnn", "vgg16"):
+        models.build(name, seed=0).save(str(folder / f"{name}.npz"))
+    return folder
+
+
+@pytest.fixture
+def app(toy_models, tmp_path):
+    a = App(models_dir=str(toy_models), save_dir=str(tmp_path / "mine"))
+    yield a
+    pygame.quit()
+
+
+# -- accuracy: the acceptance test ----------------------------------------------------------------
+@needs_cnn
+def test_cnn_reads_200_traced_mnist_digits(mnist, tmp_path):
+    """200 test-set digits, traced into strokes and drawn with the mouse, read by the CNN."""
+    _, (x_test, y_test) = mnist
+    app = App(models_dir=MODELS, save_dir=str(tmp_path), model="cnn")
+    assert app.slot.key == "cnn" and app.slot.ready
+    right, latencies = 0, []
+    try:
+        for i in range(200):
+            key(app, pygame.K_c)
+            assert app.reading is None
+            draw(app, place(digit_strokes(x_test[i]), (0, 0, app.canvas.size)))
+            assert app.reading is not None and len(app.reading.digits) >= 1
+            right += app.reading.number == str(y_test[i])
+            latencies.append(app.reading.latency_ms)
+    finally:
+        pygame.quit()
+    print(f"CNN read {right}/200 traced digits; in-app latency median {np.median(latencies):.2f} ms")
+    assert right >= 190
+
+
+@needs_cnn
+def test_three_digit_number(mnist, tmp_path):
+    _, (x_test, y_test) = mnist
+    app = App(models_dir=MODELS, save_dir=str(tmp_path), model="cnn")
+    try:
+        strokes, brush = number_strokes("407", x_test, y_test, app.canvas.size, seed=1)
+        app.set_brush(brush)
+        draw(app, strokes)
+        assert len(app.reading.digits) == 3
+        assert app.reading.number == "407"
+        xs = [bbox[0] for bbox, _ in app.reading.digits]
+        assert xs == sorted(xs)
+        app.render()
+    finally:
+        pygame.quit()
+
+
+# -- behaviour ------------------------------------------------------------------------------------
+def test_blank_canvas_shows_no_prediction(app):
+    app.render()
+    assert app.reading is None
+    click(app, button(app, "clear").center)
+    assert app.reading is None
+    key(app, pygame.K_s)                        # saving a blank canvas is refused, politely
+    assert app.message[1] == "error" and app.save_labels is None
+
+
+def test_draw_undo_clear(app):
+    draw(app, line((100, 100), (100, 300)))
+    one = app.canvas.image.copy()
+    draw(app, line((200, 100), (300, 300)))
+    assert len(app.canvas.strokes) == 2 and app.reading is not None
+    key(app, pygame.K_z, pygame.KMOD_CTRL)       # Ctrl+Z
+    assert len(app.canvas.strokes) == 1
+    assert np.array_equal(app.canvas.image, one)
+    key(app, pygame.K_z)                         # Z
+    assert app.canvas.blank and not app.canvas.image.any() and app.reading is None
+    key(app, pygame.K_z)                         # nothing left to undo: no error
+    draw(app, line((100, 100), (100, 300)))
+    key(app, pygame.K_c)                         # C
+    assert app.canvas.blank and app.reading is None
+    draw(app, line((100, 100), (100, 300)))
+    click(app, (200, 200), button=3)             # right click
+    assert app.canvas.blank
+    draw(app, line((100, 100), (100, 300)))
+    click(app, button(app, "undo").center)       # the Undo button
+    assert app.canvas.blank
+
+
+def test_fast_strokes_stay_continuous(app):
+    """Two mouse positions 300 px apart still make one unbroken line."""
+    draw(app, line((50, 200), (350, 200)))
+    row = app.canvas.image[200, 50:351]
+    assert (row > 200).all()
+
+
+def test_model_switch_keys_and_buttons(app):
+    draw(app, line((150, 80), (170, 350)))
+    seen = {}
+    for k, expected in ((pygame.K_1, "ann"), (pygame.K_3, "vgg16"), (pygame.K_2, "cnn")):
+        key(app, k)
+        assert app.slot.key == expected and app.reading.model_label == app.slot.label
+        seen[expected] = app.reading.probs.copy()
+    click(app, button(app, "model:0").center)
+    assert app.slot.key == "ann"
+    assert not np.allclose(seen["ann"], seen["vgg16"])   # really a different model
+
+
+def test_brush_keys(app):
+    start = app.brush
+    key(app, pygame.K_RIGHTBRACKET)
+    assert app.brush > start
+    for _ in range(50):
+        key(app, pygame.K_LEFTBRACKET)
+    assert app.brush == 4
+
+
+def test_live_prediction_is_throttled(app):
+    target = app.view.canvas_rect.topleft
+    down = pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(target[0] + 100, target[1] + 100),
+                              button=1)
+    post(app, [down])
+    assert app.reading is None and app.dirty
+    app.step(now=app.last_read + 0.01)           # too soon: no reading yet
+    assert app.reading is None
+    app.step(now=app.last_read + 1.0)            # the stroke is read while still being drawn
+    assert app.reading is not None and app.canvas.drawing
+
+
+def test_feature_maps_toggle_screenshot(app, tmp_path):
+    draw(app, line((200, 60), (220, 380)))
+    plain = tmp_path / "plain.png"
+    app.screenshot(str(plain))
+    key(app, pygame.K_f)
+    assert app.show_features
+    names = [name for name, _ in app.features]
+    shapes = [maps.shape for _, maps in app.features]
+    assert shapes == [(32, 28, 28), (64, 14, 14)], (names, shapes)
+    shot = tmp_path / "features.png"
+    app.screenshot(str(shot))
+    a = pygame.surfarray.array3d(pygame.image.load(str(plain)))
+    b = pygame.surfarray.array3d(pygame.image.load(str(shot)))
+    assert a.shape == b.shape == (1000, 680, 3)
+    assert not np.array_equal(a[484:, 256:], b[484:, 256:])     # the panel shows the maps
+    draw(app, line((100, 60), (100, 380)))                       # live: redrawn with the drawing
+    assert app.features and app.features_error is None
+    click(app, button(app, "features").center)
+    assert not app.show_features
+
+
+def test_save_own_test_set_matches_evaluate_format(app):
+    from nnlite.commands.evaluate import read_labelled_pngs
+    draw(app, line((150, 60), (170, 380)))
+    key(app, pygame.K_s)
+    assert app.save_labels == ""
+    key(app, pygame.K_7)                         # the user says: this is a 7
+    assert app.save_labels is None               # one digit, one label: saved
+    images, labels, names = read_labelled_pngs(app.save_dir)
+    assert list(labels) == [7] and images.shape == (1, 28, 28)
+    np.testing.assert_allclose(images[0] / 255.0, app.reading.digits[0][1], atol=1 / 255)
+    assert os.path.exists(os.path.join(app.save_dir, "canvas", names[0]))
+    key(app, pygame.K_s)
+    key(app, pygame.K_RETURN)                    # Enter keeps the prediction
+    _, labels, _ = read_labelled_pngs(app.save_dir)
+    assert sorted(labels) == sorted([7, app.reading.labels[0]])
+
+
+# -- never crash ------------------------------------------------------------------------------------
+def test_strokes_at_and_beyond_the_edges(app):
+    size = app.canvas.size
+    draw(app, [np.array([(0, 0), (size - 1, 0), (size + 500, size // 2), (-900, size + 900),
+                         (10 ** 9, -10 ** 9), (-(10 ** 12), 10 ** 12), (size - 1, size - 1)], float)])
+    assert app.reading is not None
+    app.render()
+    # a stroke starting on the canvas, leaving the window and coming back
+    app.do("clear")
+    events = stroke_events([np.array([(10, 10), (-5000, 300), (5000, 5000), (20, 400)], float)],
+                           app.view.canvas_rect.topleft)
+    post(app, events)
+    app.render()
+    # mouse released outside the window: a motion without the button pressed ends the stroke
+    post(app, [pygame.event.Event(pygame.MOUSEBUTTONDOWN, pos=(200, 200), button=1),
+               pygame.event.Event(pygame.MOUSEMOTION, pos=(2000, 200), rel=(1800, 0),
+                                  buttons=(0, 0, 0))])
+    assert not app.canvas.drawing
+    # clicks outside the canvas and the buttons draw nothing
+    app.do("clear")
+    click(app, (995, 5))
+    assert app.canvas.blank
+
+
+def test_enormous_blob_and_single_dot(app):
+    app.set_brush(10 ** 6)                       # clamped to the largest brush
+    assert app.brush == 120
+    scribble = [np.array([(x, y) for y in range(0, 460, 40) for x in (0, 447)], float)]
+    draw(app, scribble)
+    assert app.canvas.image.mean() > 200         # the canvas is one white blob
+    assert app.reading is not None and len(app.reading.digits) == 1
+    app.render()
+    app.do("clear")
+    app.brush = 1                                # a single-pixel dot
+    draw(app, [np.array([(447, 447)], float)])
+    assert app.canvas.image.any()
+    assert app.reading is not None
+    app.render()
+
+
+def test_missing_and_corrupt_model_files(toy_models, tmp_path):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (folder / "cnn.npz").write_bytes((toy_models / "cnn.npz").read_bytes())
+    (folder / "vgg16.npz").write_bytes(b"PK\x03\x04 this is not a model" * 10)   # corrupt
+    # ann.npz is missing
+    app = App(models_dir=str(folder), save_dir=str(tmp_path / "mine"), model="ann")
+    try:
+        assert app.slot.key == "cnn"             # started on a model that works
+        assert app.message[1] == "error" and "ANN" in app.message[0] and "VGG16" in app.message[0]
+        draw(app, line((150, 60), (170, 380)))
+        assert app.reading is not None
+        for k, label in ((pygame.K_1, "ANN"), (pygame.K_3, "VGG16")):
+            key(app, k)
+            assert app.reading is None and app.slot.error and label in app.message[0]
+            app.render()                         # the error is drawn, not raised
+        key(app, pygame.K_2)                     # the CNN still works
+        assert app.slot.key == "cnn" and app.reading is not None
+    finally:
+        pygame.quit()
+
+
+def test_no_models_at_all(tmp_path):
+    app = App(models_dir=str(tmp_path / "nothing-here"), save_dir=str(tmp_path / "mine"))
+    try:
+        draw(app, line((150, 60), (170, 380)))
+        assert app.reading is None and app.slot.error
+        key(app, pygame.K_f)
+        app.render()
+    finally:
+        pygame.quit()
+
+
+def test_cli_demo_screenshot(tmp_path, mnist):
+    """`nnlite draw --demo 2026 --screenshot out.png` draws, reads and saves the window."""
+    from nnlite.cli import main
+    out = tmp_path / "demo.png"
+    code = main(["draw", "--models-dir", str(MODELS if HAS_CNN else tmp_path), "--demo", "2026",
+                 "--screenshot", str(out), "--save-dir", str(tmp_path / "mine")])
+    assert code == 0 and out.exists()
+    assert pygame.image.load(str(out)).get_size() == (1000, 680)
+    assert main(["draw", "--demo", "20x6", "--screenshot", str(out)]) == 2
+
+
+def test_latency_is_measured(app):
+    draw(app, line((150, 60), (170, 380)))
+    start = time.perf_counter()
+    app.read()
+    elapsed = (time.perf_counter() - start) * 1000
+    assert 0 < app.reading.latency_ms <= elapsed + 1e-6

@@ -1,0 +1,285 @@
+"""nnlite.internals: the one-step trace and the GradientStats callback report the engine's own
+numbers (recomputed here directly with model.forward/backward), and nothing is left installed."""
+import importlib.util
+import json
+import math
+import os
+import re
+
+import numpy as np
+import pytest
+
+from nnlite import Sequential, models
+from nnlite.callbacks import GradientStats
+from nnlite.errors import NonFiniteError
+from nnlite.internals import dead_fraction, trace
+from nnlite.layers import Conv2D, Dense, Flatten, ReLU
+from nnlite.optimizers import Adam
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+NUM = r"([-+]?\d\.\d+e[-+]\d+)"
+
+
+def _norm(a):
+    a = np.asarray(a, np.float64).ravel()
+    return float(np.sqrt(a @ a))
+
+
+def _parse_backward(text):
+    """{layer: {"grad_in": norm, param: norm}} from section 3 of a printed transcript."""
+    section = text.split("3. BACKWARD")[1].split("4. UPDATE")[0]
+    out, current = {}, None
+    for line in section.splitlines():
+        m = re.match(r"\s+\d+\s+(\S+) \(\w+\)\s+\([\d, ]+\)\s+" + NUM + r"\s*$", line)
+        if m:
+            current = m.group(1)
+            out[current] = {"grad_in": float(m.group(2))}
+            continue
+        m = re.match(r"\s+dL/d (\w+)\s+\([\d, ]+\)\s+\|g\| = " + NUM, line)
+        if m:
+            out[current][m.group(1)] = float(m.group(2))
+    return out
+
+
+def _parse_updates(text):
+    rows = {}
+    for line in text.split("4. UPDATE")[1].splitlines()[2:]:
+        parts = re.match(r"\s+(\S+)\s+\([\d, ]+\)\s+" + r"\s+".join([NUM] * 3), line)
+        rows[parts.group(1)] = tuple(float(parts.group(i)) for i in (2, 3, 4))
+    return rows
+
+
+def test_trace_prints_the_gradients_backprop_computes():
+    rng = np.random.default_rng(0)
+    model = models.cnn(seed=3)                       # conv + BN + ReLU + pool + dense, with L2
+    model.compile(Adam(1e-3))
+    x = rng.random((6, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 6)
+    before = model.get_weights()
+    printed = []
+    tr = trace(model, x, y, print_fn=printed.append)
+    text = printed[0]
+    after = model.get_weights()
+    for layer in model.layers:                       # the taps are gone again
+        assert "forward" not in vars(layer) and "backward" not in vars(layer)
+
+    # recompute the same step directly from the same weights
+    model.set_weights(before)
+    logits = model.forward(x, training=True)
+    model.loss.forward(logits, y)
+    g = model.loss.backward()
+    p = np.exp(logits - logits.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    onehot = np.eye(10)[y]
+    np.testing.assert_allclose(g, (p - onehot) / len(y), rtol=1e-5, atol=1e-7)  # (p - y)/N
+    printed_dlogits = float(re.search(r"dL/dlogits .* norm " + NUM, text).group(1))
+    assert printed_dlogits == pytest.approx(_norm(g), rel=1e-4)
+
+    table = _parse_backward(text)
+    assert set(table) == {l.name for l in model.layers}
+    for layer in reversed(model.layers):
+        g = layer.backward(g)
+        assert table[layer.name]["grad_in"] == pytest.approx(_norm(g), rel=1e-4), layer.name
+        for key, grad in layer.grads.items():
+            assert table[layer.name][key] == pytest.approx(_norm(grad), rel=1e-4), (layer.name, key)
+    by_name = {b["name"]: b for b in tr.backward}
+    for layer in model.layers:                        # the unrounded numbers, tighter
+        for key, grad in layer.grads.items():
+            assert by_name[layer.name]["params"][key]["norm"] == pytest.approx(_norm(grad), rel=1e-6)
+
+    # the update: gradients with L2 added, then Keras-3 Adam's first step written out here
+    for layer in model.layers:
+        layer.add_regularization_grads()
+    updates = _parse_updates(text)
+    lr, b1, b2, eps, t = 1e-3, 0.9, 0.999, 1e-7, 1
+    alpha = lr * math.sqrt(1 - b2 ** t) / (1 - b1 ** t)
+    params_after = iter(after)
+    for layer in model.layers:
+        for key, w0 in layer.params.items():
+            grad = layer.grads[key].astype(np.float64)
+            m, v = (1 - b1) * grad, (1 - b2) * grad ** 2
+            step = -alpha * m / (np.sqrt(v) + eps)
+            g_used, w_norm, dw = updates[f"{layer.name}/{key}"]
+            assert g_used == pytest.approx(_norm(grad), rel=1e-4)
+            assert w_norm == pytest.approx(_norm(w0), rel=1e-4, abs=1e-12)
+            assert dw == pytest.approx(_norm(step), rel=1e-3)
+            w1 = next(params_after)
+            np.testing.assert_allclose(w1 - w0, step, rtol=1e-3, atol=1e-8)
+        for _ in layer.state:
+            next(params_after)
+
+    # two claims docs/backprop.md reads off this transcript:
+    # a conv bias followed by BatchNormalization gets (almost) no gradient ...
+    for conv in ("conv2d", "conv2d_1", "conv2d_2"):
+        assert by_name[conv]["params"]["bias"]["norm"] < 1e-3 * by_name[conv]["params"]["kernel"]["norm"]
+    # ... and Adam's first step moves each weight by ~lr when |g| >> epsilon / sqrt(1 - beta_2)
+    moved = {(u["layer"], u["param"]): u["max_abs"] for u in tr.update}
+    for layer in model.layers:
+        for key, grad in layer.grads.items():
+            if np.abs(grad).min() > 1e-4:
+                assert moved[(layer.name, key)] == pytest.approx(lr, rel=0.05)
+
+
+def _mlp(seed=0):
+    return Sequential([Flatten(), Dense(16, activation="relu"), ReLU(), Dense(10)],
+                      input_shape=(4, 4, 1), seed=seed)
+
+
+def _toy_data(n=40):
+    rng = np.random.default_rng(5)
+    return rng.random((n, 4, 4, 1), dtype=np.float32), rng.integers(0, 10, n)
+
+
+def test_gradient_stats_records_the_engine_numbers(tmp_path):
+    x, y = _toy_data()
+    model = _mlp().compile(Adam(1e-2))
+    gs = GradientStats(every=2, csv_path=str(tmp_path / "g.csv"), json_path=str(tmp_path / "g.json"))
+    model.fit(x, y, batch_size=8, epochs=2, shuffle=False, callbacks=[gs], verbose=0)
+    assert [r["step"] for r in gs.rows] == [0, 2, 4, 6, 8]
+    expected = {"step", "epoch", "batch", "loss"}
+    for name in ("flatten", "dense", "re_lu", "dense_1"):
+        expected |= {f"{name}/act_mean", f"{name}/act_std", f"{name}/grad_in_norm"}
+    expected |= {"dense/dead_relu", "re_lu/dead_relu"}
+    for name in ("dense", "dense_1"):
+        for key in ("kernel", "bias"):
+            expected |= {f"{name}/{key}/{q}"
+                         for q in ("grad_norm", "weight_norm", "update_norm", "update_ratio")}
+    for row in gs.rows:
+        assert set(row) == expected
+        for k, v in row.items():
+            if k.endswith("update_ratio") and row[k.replace("update_ratio", "weight_norm")] == 0:
+                assert math.isnan(v)          # zero-initialised bias: the ratio is undefined
+            else:
+                assert math.isfinite(v), k
+    for layer in model.layers:
+        assert "forward" not in vars(layer) and "backward" not in vars(layer)
+
+    # replay the same steps by hand on an identical model and compare
+    twin = _mlp().compile(Adam(1e-2))
+    rows = {r["step"]: r for r in gs.rows}
+    for step in range(10):
+        b = step % 5
+        xb, yb = x[b * 8:(b + 1) * 8], y[b * 8:(b + 1) * 8]
+        w0 = {(l.name, k): p.astype(np.float64) for l in twin.layers for k, p in l.params.items()}
+        acts = {}
+        out = xb
+        for layer in twin.layers:
+            out = layer.forward(out, training=True)
+            acts[layer.name] = out.copy()
+        loss = twin.loss.forward(out, yb)
+        twin.backward(twin.loss.backward())
+        grads = {(l.name, k): _norm(g) for l in twin.layers for k, g in l.grads.items()}
+        twin.optimizer.apply([l.params[k] for l, k in twin.trainable()],
+                             [l.grads[k] for l, k in twin.trainable()])
+        if step in rows:
+            row = rows[step]
+            assert row["loss"] == pytest.approx(loss, rel=1e-6)
+            for name, a in acts.items():
+                assert row[f"{name}/act_mean"] == pytest.approx(float(a.mean()), rel=1e-5, abs=1e-7)
+                assert row[f"{name}/act_std"] == pytest.approx(float(a.std()), rel=1e-5)
+            for (name, key), w in w0.items():
+                layer = next(l for l in twin.layers if l.name == name)
+                assert row[f"{name}/{key}/grad_norm"] == pytest.approx(grads[(name, key)], rel=1e-6)
+                assert row[f"{name}/{key}/weight_norm"] == pytest.approx(_norm(w), rel=1e-6,
+                                                                         abs=1e-12)
+                assert row[f"{name}/{key}/update_norm"] == pytest.approx(
+                    _norm(layer.params[key] - w), rel=1e-6)
+
+    # the files hold the same rows
+    with open(tmp_path / "g.json") as fh:
+        saved = json.load(fh)
+    assert len(saved["rows"]) == 5 and saved["every"] == 2
+    assert [l["name"] for l in saved["layers"]] == [l.name for l in model.layers]
+    with open(tmp_path / "g.csv") as fh:
+        lines = fh.read().strip().splitlines()
+    assert len(lines) == 6 and "dense/kernel/update_ratio" in lines[0].split(",")
+
+
+def test_dead_relu_fraction_on_a_constructed_layer():
+    # inputs are >= 0; units 0 and 2 get negative weights and bias -> never fire -> 2/4 dead
+    model = Sequential([Flatten(), Dense(4, activation="relu"), Dense(10)], input_shape=(2, 2, 1),
+                       seed=0).compile(Adam(1e-6))
+    dense = model.layers[1]
+    dense.params["kernel"][:] = np.array([-1.0, 1.0, -1.0, 1.0], np.float32)
+    dense.params["bias"][:] = np.array([-0.5, 0.1, -0.5, 0.1], np.float32)
+    x = np.random.default_rng(0).random((16, 2, 2, 1), dtype=np.float32)
+    y = np.zeros(16, int)
+    gs = GradientStats(every=1)
+    model.fit(x, y, batch_size=16, epochs=1, callbacks=[gs], verbose=0)
+    assert gs.rows[0]["dense/dead_relu"] == 0.5
+    # a dead unit gets no gradient at all: its kernel column is exactly zero
+    assert not dense.grads["kernel"][:, [0, 2]].any() and dense.grads["kernel"][:, [1, 3]].any()
+
+    # conv feature maps: a unit is a channel, dead when 0 at every position of every image
+    maps = np.ones((3, 5, 5, 4), np.float32)
+    maps[..., 1] = 0.0
+    maps[0, 2, 2, 3] = 0.0            # zero somewhere is not dead
+    assert dead_fraction(maps) == 0.25
+
+
+def test_dead_relu_on_conv_relu_layer():
+    model = Sequential([Conv2D(2, 3), ReLU(), Flatten(), Dense(10)], input_shape=(5, 5, 1),
+                       seed=0).compile(Adam(1e-6))
+    conv = model.layers[0]
+    conv.params["kernel"][..., 0] = -1.0    # channel 0: negative on non-negative images
+    conv.params["kernel"][..., 1] = 1.0
+    x = np.random.default_rng(1).random((4, 5, 5, 1), dtype=np.float32) + 0.1
+    gs = GradientStats(every=1)
+    model.fit(x, np.zeros(4, int), batch_size=4, callbacks=[gs], verbose=0)
+    assert gs.rows[0]["re_lu/dead_relu"] == 0.5
+    assert "conv2d/dead_relu" not in gs.rows[0]        # a linear conv is not a ReLU
+
+
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
+def test_gradient_stats_taps_removed_when_training_diverges():
+    x, y = _toy_data(16)
+    model = _mlp().compile(Adam(1e-3))
+    model.layers[1].params["kernel"][:] = 1e38      # overflows to Inf in the first forward
+    with GradientStats(every=1) as gs:
+        with pytest.raises(NonFiniteError):
+            model.fit(x, y, batch_size=8, callbacks=[gs], verbose=0)
+    assert gs.rows == []
+    for layer in model.layers:
+        assert "forward" not in vars(layer) and "backward" not in vars(layer)
+
+
+def test_plot_gradient_stats_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    from nnlite.internals import plot_gradient_stats
+    x, y = _toy_data()
+    model = _mlp().compile()
+    gs = GradientStats(every=1, json_path=str(tmp_path / "g.json"))
+    model.fit(x, y, batch_size=8, callbacks=[gs], verbose=0)
+    out = plot_gradient_stats(str(tmp_path / "g.json"), str(tmp_path / "g.png"))
+    assert os.path.getsize(out) > 5000
+
+
+def test_cli_trace_prints_all_sections(capsys):
+    from nnlite.cli import main
+    from nnlite.commands.trace import _test_batch
+    from nnlite.errors import DataError
+    try:
+        _test_batch(1)
+    except DataError as exc:
+        pytest.skip(f"MNIST not available: {exc}")
+    assert main(["trace", "ann", "--batch-size", "4"]) == 0
+    text = capsys.readouterr().out
+    for section in ("1. FORWARD", "2. LOSS", "3. BACKWARD", "4. UPDATE"):
+        assert section in text
+    assert "dense_2/kernel" in text and "(4, 784)" in text
+
+
+def test_cli_trace_needs_a_model(capsys):
+    from nnlite.cli import main
+    assert main(["trace"]) == 2
+    assert "name a model" in capsys.readouterr().err
+
+
+def test_im2col_example_in_docs_is_what_nnlite_computes():
+    path = os.path.join(ROOT, "experiments", "internals_im2col_example.py")
+    spec = importlib.util.spec_from_file_location("im2col_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with open(os.path.join(ROOT, "docs", "backprop.md")) as fh:
+        doc = fh.read()
+    assert module.example_markdown() in doc
