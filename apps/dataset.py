@@ -21,7 +21,7 @@ def save_digit(folder, label, digit28, canvas_crop, stamp=None):
     label = int(label)
     if not 0 <= label <= 9:
         raise ValueError(f"label must be a digit 0-9, got {label}")
-    stamp = stamp or _timestamp()
+    stamp = stamp or timestamp()
     os.makedirs(os.path.join(folder, "canvas"), exist_ok=True)
     name = f"{label}_{stamp}.png"
     path = os.path.join(folder, name)
@@ -32,6 +32,7 @@ def save_digit(folder, label, digit28, canvas_crop, stamp=None):
     return path
 
 
-def _timestamp():
+def timestamp():
+    """Local time to the millisecond, e.g. 20261125-031501-042 (sorts in time order)."""
     now = time.time()
     return time.strftime("%Y%m%d-%H%M%S", time.localtime(now)) + f"-{int(now * 1000) % 1000:03d}"

@@ -1,8 +1,9 @@
 """Let the app draw by itself: strokes traced from MNIST test digits, turned into the same
 mouse events a person would produce (button down, motions, button up).
 
-    events = number_events(app, "2026", x_test, y_test, seed=0)
-    app.play(events)      # posted a few per frame, so the drawing is animated in a window
+    strokes, brush = number_strokes("2026", x_test, y_test, canvas_size=448, seed=0)
+    app.set_brush(brush)
+    app.play(stroke_events(strokes, app.view.canvas_rect.topleft))  # a few events per frame
 """
 import numpy as np
 
@@ -13,7 +14,10 @@ MNIST_STROKE_PX = 2.2   # MNIST's median stroke width in its 28-px frame
 
 def pick_examples(digits, y_test, seed=0):
     """One test-set index per character of ``digits`` (a string of 0-9), chosen at random
-    (no filtering on whether a model reads it correctly)."""
+    (no filtering on whether a model reads it correctly); seed=None: the first test digit of
+    each class."""
+    if seed is None:
+        return [int(np.flatnonzero(y_test == int(ch))[0]) for ch in digits]
     rng = np.random.default_rng(seed)
     return [int(rng.choice(np.flatnonzero(y_test == int(ch)))) for ch in digits]
 

@@ -26,7 +26,7 @@ from nnlite.preprocess.drawing import split_digits
 
 from . import view
 from .canvas import Canvas
-from .dataset import save_digit
+from .dataset import save_digit, timestamp
 from .model_slots import discover
 
 UNSURE_BELOW = 0.6      # a max probability under this shows "unsure"
@@ -127,7 +127,9 @@ class App:
                 self.do(action)
                 return
         if self.view.canvas_rect.collidepoint(event.pos):
-            self.save_labels = None
+            if self.save_labels is not None:      # drawing again closes the save prompt
+                self.save_labels = None
+                self.say("save cancelled")
             self.canvas.begin(self._to_canvas(event.pos), self.brush)
             self.dirty = True
 
@@ -191,6 +193,7 @@ class App:
         if not self.slot.ready and not self.slot.error:
             self.say(f"loading {self.slot.label}...")
             self.render()                 # show "loading" before a slow (Keras) import
+            self.pg.display.flip()
             self.slot.load()
         if self.slot.error:
             self.say(self.slot.error, "error")
@@ -272,11 +275,11 @@ class App:
         reading, self.save_labels = self.reading, None
         labels = [int(typed[i]) if i < len(typed) else reading.labels[i]
                   for i in range(len(reading.digits))]
+        stamp = timestamp()
         try:
             for i, ((x, y, w, h), digit) in enumerate(reading.digits):
                 crop = self.canvas.image[max(y - 8, 0):y + h + 8, max(x - 8, 0):x + w + 8]
-                stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{int(time.time() * 1000) % 1000:03d}-{i}"
-                save_digit(self.save_dir, labels[i], digit, crop, stamp)
+                save_digit(self.save_dir, labels[i], digit, crop, f"{stamp}-{i}")
         except OSError as exc:
             self.say(f"could not save to {self.save_dir}: {exc}", "error")
             return

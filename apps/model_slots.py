@@ -34,7 +34,9 @@ class ModelSlot:
             return True
         try:
             if not os.path.exists(self.path):
-                raise FileNotFoundError(f"{self.path} not found")
+                hint = ("" if self.kind == "keras" else
+                        f" (train one with `nnlite train {self.key}`, copy its model.npz here)")
+                raise FileNotFoundError(f"{self.path} not found{hint}")
             if self.kind == "keras":
                 import keras
                 self.model = keras.models.load_model(self.path)
@@ -105,7 +107,7 @@ def _softmax(z):
 
 def _short(exc):
     text = str(exc).strip() or type(exc).__name__
-    return text if len(text) < 90 else text[:87] + "..."
+    return text if len(text) < 160 else text[:157] + "..."
 
 
 def keras_available():

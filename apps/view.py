@@ -78,6 +78,23 @@ class View:
         self.screen.blit(surf, rect)
         return rect
 
+    def _wrap(self, text, size, width):
+        """Split ``text`` into lines no wider than ``width`` px (long words are cut)."""
+        lines, line = [], ""
+        for word in text.split(" "):
+            trial = f"{line} {word}".strip()
+            if line and self.fonts[size].size(trial)[0] > width:
+                lines.append(line)
+                trial = word
+            while self.fonts[size].size(trial)[0] > width and len(trial) > 1:
+                cut = len(trial) - 1
+                while cut > 1 and self.fonts[size].size(trial[:cut])[0] > width:
+                    cut -= 1
+                lines.append(trial[:cut])
+                trial = trial[cut:]
+            line = trial
+        return lines + [line] if line else lines
+
     def _buttons(self, app):
         for rect, action, label in self.buttons(app):
             active = False
@@ -128,7 +145,8 @@ class View:
         slot = app.slot
         if slot.error:
             self._text(f"{slot.label} unavailable", (cx, 130), 48, BAD, center=True)
-            self._text(slot.error, (cx, 180), 20, BAD, center=True, max_width=PANEL_W - 24)
+            for i, line in enumerate(self._wrap(slot.error, 24, PANEL_W - 40)[:6]):
+                self._text(line, (x, 180 + 26 * i), 24, BAD)
             return
         if not slot.ready:
             self._text(f"loading {slot.label}...", (cx, 140), 48, DIM, center=True)
@@ -163,7 +181,8 @@ class View:
             pos = (x0 + i * (side + 6), y0)
             self.screen.blit(surf, pos)
             if n > 1 and i == focus:
-                self.pg.draw.rect(self.screen, ACCENT, (pos[0] - 2, pos[1] - 2, side + 4, side + 4), 2)
+                frame = (pos[0] - 2, pos[1] - 2, side + 4, side + 4)
+                self.pg.draw.rect(self.screen, ACCENT, frame, 2)
 
     def _bars(self, reading, focus):
         probs = reading.probs[focus]

@@ -15,7 +15,7 @@ import contextlib
 import numpy as np
 
 from nnlite import losses, models, optimizers
-from nnlite.layers import BatchNormalization
+from nnlite.layers import BatchNormalization, Dropout
 from nnlite.model import Sequential
 
 # (absolute, relative) tolerances from the issue; the relative part only for gradients
@@ -26,7 +26,7 @@ TOLERANCES = {
     "adam_1": 1e-6,              # every weight after one Adam step
     "adam_50": 1e-4,             # every weight after 50 Adam steps
     "bn_stats_50": 1e-5,         # BN moving statistics after 50 steps
-    "reg_loss_rel": 1e-6,        # regularisation loss (float32 sums: relative)
+    "reg_loss_rel": 1e-6,        # regularisation loss: "equal" in the issue; float32 sums
 }
 
 
@@ -56,20 +56,43 @@ def keras_floatx(dtype):
         keras.backend.set_floatx(old)
 
 
-def with_dtype(model, dtype):
-    """A copy of a built nnlite ``Sequential`` whose layers compute in ``dtype``."""
-    layers = [type(l).from_config({**l.get_config(), "dtype": dtype}) for l in model.layers]
+def with_dtype(model, dtype, dropout_off=False):
+    """A copy of a built nnlite ``Sequential`` whose layers compute in ``dtype`` (and whose
+    Dropout layers have rate 0 if ``dropout_off``)."""
+    def config(layer):
+        cfg = {**layer.get_config(), "dtype": dtype}
+        return {**cfg, "rate": 0.0} if dropout_off and isinstance(layer, Dropout) else cfg
+    layers = [type(l).from_config(config(l)) for l in model.layers]
     copy = Sequential(layers, input_shape=model.input_shape, name=model.name)
     copy.set_weights(model.get_weights())
     return copy
 
 
+def keep_signal(model, rng, target_std=0.5):
+    """Random small biases, and each Conv2D/Dense kernel scaled so that its layer's output has
+    std ``target_std`` on a random batch (a data-dependent init, done layer by layer). Without
+    it VGG16's logits at Glorot initialisation are ~3e-3 and a 1e-4 absolute tolerance on them
+    would test little; with zero biases a bias bug would go unseen."""
+    x = test_batch(8, 12345, shape=model.input_shape)[0].astype(model.layers[0].dtype)
+    for layer in model.layers:
+        if "kernel" in layer.params:
+            layer.params["bias"][...] = rng.normal(0.0, 0.05, layer.params["bias"].shape)
+            std = float(layer.forward(x).std())
+            if std > 0:
+                layer.params["kernel"] *= layer.params["kernel"].dtype.type(target_std / std)
+        x = layer.forward(x)
+    return model
+
+
 def make_pair(name, seed=0, dtype="float32", **model_kwargs):
-    """(nnlite model, Keras model) with identical weights; BN layers randomised. ``dtype``
-    float64 runs both engines in double precision (to tell rounding from a real difference)."""
+    """(nnlite model, Keras model) with identical weights: BN layers randomised, kernels scaled
+    to keep the signal's size and biases random (``keep_signal``). ``dtype`` float64 runs both engines in double precision (to
+    tell rounding from a real difference)."""
     from .transfer import to_keras
     nn = models.build(name, seed=seed, **model_kwargs)
-    randomize_batchnorm(nn, np.random.default_rng(seed + 100))
+    rng = np.random.default_rng(seed + 100)
+    randomize_batchnorm(nn, rng)
+    keep_signal(nn, rng)
     if dtype != "float32":
         nn = with_dtype(nn, dtype)
     return nn, to_keras(nn)
@@ -139,18 +162,21 @@ def regularization_losses(nn, k):
     return float(nn.regularization_loss()), float(sum(float(l) for l in k.losses))
 
 
-def adam_diffs(nn, k, batches, lr=1e-3):
+def adam_diffs(nn, k, batches, lr=1e-3, after=None):
     """Train both engines with Adam(lr) over the same ``batches`` [(x, y), ...] through their own
-    training steps (nnlite ``train_step``, Keras ``train_on_batch``); returns the max abs weight
-    and BN-statistic differences afterwards."""
+    training steps (nnlite ``train_step``, Keras ``train_on_batch``). Returns the max abs weight
+    and BN-statistic differences at the end, or {step: diffs} for each step count in ``after``."""
     import keras
     nn.compile(optimizers.Adam(lr))
     k.compile(optimizer=keras.optimizers.Adam(lr),
               loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    for x, y in batches:
+    seen = {}
+    for step, (x, y) in enumerate(batches, start=1):
         nn.train_step(np.ascontiguousarray(x, nn.layers[0].dtype), y)
         k.train_on_batch(x, y)
-    return weight_state_diffs(nn, k)
+        if after is not None and step in after:
+            seen[step] = weight_state_diffs(nn, k)
+    return seen if after is not None else weight_state_diffs(nn, k)
 
 
 def weight_state_diffs(nn, k):
@@ -163,3 +189,50 @@ def weight_state_diffs(nn, k):
         for a in layer.state.values():
             state.append(float(np.abs(a - next(k_weights)).max()))
     return {"weights": max(params), "bn_stats": max(state) if state else 0.0}
+
+
+def compare(name=None, model=None, dtype="float32", batch_size=8, steps=50, lr=1e-3, seed=0,
+            **model_kwargs):
+    """Every check once, for a zoo model ``name`` (BN randomised) or a given nnlite ``model``:
+    [{"check", "value", "tolerance", "within"}]. Used by ``nnlite compare`` and parity.md."""
+    from .transfer import to_keras
+
+    def fresh():
+        if model is None:
+            return make_pair(name, seed=seed, dtype=dtype, **model_kwargs)
+        nn = with_dtype(model, dtype, dropout_off=True)
+        return nn, to_keras(nn)
+
+    with keras_floatx(dtype):
+        batches = [test_batch(batch_size, seed + 1 + i) for i in range(max(steps, 1))]
+        batches = [(x.astype(dtype), y) for x, y in batches]
+        x, y = batches[0]
+        nn, k = fresh()
+        rows = [("logits: std (the scale the differences compare to)",
+                 float(nn.forward(x).std()), None)]
+        rows.append(("forward, inference: max |logit diff|", forward_diff(nn, k, x, False),
+                     TOLERANCES["forward"]))
+        nn, k = fresh()
+        rows.append(("forward, training: max |logit diff|", forward_diff(nn, k, x, True),
+                     TOLERANCES["forward"]))
+        nn, k = fresh()
+        ours, theirs = regularization_losses(nn, k)
+        rows.append(("L2 loss: relative diff", abs(ours - theirs) / max(abs(theirs), 1e-30)
+                     if theirs or ours else 0.0, TOLERANCES["reg_loss_rel"]))
+        grads = gradient_diffs(nn, k, x, y)["rows"]
+        worst = max(grads, key=lambda r: r["worst_ratio"])
+        rows.append((f"gradients: worst |diff|/(1e-6+1e-4|g|) ({worst['weight']})",
+                     worst["worst_ratio"], 1.0))
+        rows.append(("gradients: max |diff| over all weights",
+                     max(r["max_abs_diff"] for r in grads), None))
+        nn, k = fresh()
+        after = adam_diffs(nn, k, batches[:steps], lr=lr, after=(1, steps))
+        rows.append((f"Adam(lr={lr:g}) 1 step: max |weight diff|", after[1]["weights"],
+                     TOLERANCES["adam_1"]))
+        if steps > 1:
+            rows.append((f"Adam {steps} steps: max |weight diff|", after[steps]["weights"],
+                         TOLERANCES["adam_50"]))
+            rows.append((f"Adam {steps} steps: max |BN moving-stat diff|",
+                         after[steps]["bn_stats"], TOLERANCES["bn_stats_50"]))
+    return [{"check": c, "value": float(v), "tolerance": t,
+             "within": None if t is None else bool(v <= t)} for c, v, t in rows]

@@ -9,16 +9,24 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 def add_arguments(p):
     p.add_argument("--quick", action="store_true",
-                   help="CI smoke run: ann + cnn, batch 32, 2 short repeats (about a minute)")
+                   help="CI smoke run: cnn, batch 32, 2 short repeats (under a minute)")
     p.add_argument("--json", action="store_true",
                    help="print the result as JSON on stdout (progress goes to stderr)")
     p.add_argument("--profile", metavar="MODEL", choices=["ann", "cnn", "vgg16"],
                    help="per-layer forward/backward times and GFLOP/s vs the sgemm peak, "
                         "for one nnlite model (ann, cnn or vgg16) at batch 32 and 128")
     p.add_argument("--models", nargs="+", choices=["ann", "cnn", "vgg16"],
-                   help="models to benchmark (default: ann cnn vgg16; --quick: ann cnn)")
+                   help="models to benchmark (default: ann cnn vgg16; --quick: cnn)")
     p.add_argument("--repeats", type=int, help="interleaved repeats per measurement (default 5)")
     p.add_argument("--no-keras", action="store_true", help="time nnlite only")
+    p.add_argument("--batches", nargs="+", type=int, metavar="B",
+                   help="training batch sizes (default 16 32 64 128 256; --quick: 32)")
+    p.add_argument("--nnlite-threads", type=int, metavar="N",
+                   help="BLAS threads for nnlite (sets NNLITE_NUM_THREADS; nnlite's default: 1)")
+    p.add_argument("--keras-threads", type=int, metavar="N",
+                   help="TensorFlow intra- and inter-op threads (default: TensorFlow's own)")
+    p.add_argument("--no-widths", action="store_true",
+                   help="skip the VGG16 width 0.5 / 1.0 runs")
     p.add_argument("--out", help="result JSON path (default benchmarks/results/bench-<kind>.json)")
     p.add_argument("--plot", help="also draw samples/s vs batch size to this PNG")
     return p
@@ -30,11 +38,22 @@ def run(args):
         return _profile(args, log)
     from .harness import run as run_bench
     from .tables import markdown, plot
-    if args.repeats is not None and args.repeats < 1:
+    for name in ("repeats", "nnlite_threads", "keras_threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            from nnlite.errors import ConfigError
+            raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    if args.batches and min(args.batches) < 1:
         from nnlite.errors import ConfigError
-        raise ConfigError(f"--repeats must be >= 1, got {args.repeats}")
+        raise ConfigError(f"--batches must be positive, got {args.batches}")
+    env = {"nnlite": {}, "keras": {}}
+    if args.nnlite_threads:
+        env["nnlite"]["NNLITE_NUM_THREADS"] = str(args.nnlite_threads)
+    if args.keras_threads:
+        env["keras"]["NNLITE_BENCH_TF_THREADS"] = str(args.keras_threads)
     result = run_bench(quick=args.quick, models=args.models, repeats=args.repeats,
-                       with_keras=not args.no_keras, log=log)
+                       with_keras=not args.no_keras, env=env, batches=args.batches,
+                       widths=not args.no_widths, log=log)
     if result["keras_skipped"]:
         log(f"Keras half skipped: {result['keras_skipped']}")
     out = args.out or os.path.join(RESULTS, f"bench-{result['kind']}.json")

@@ -22,10 +22,10 @@ FULL = {"models": ["ann", "cnn", "vgg16"], "width": 0.25, "train_batches": [16, 
         "infer_batches": [1, 32, 1000], "repeats": 5, "seconds_per_run": 1.5,
         "latency_calls": 200, "widths": [0.5, 1.0], "width_repeats": 3, "warmup_calls": 2,
         "parallel_setup": False}
-QUICK = {"models": ["ann", "cnn"], "width": 0.25, "train_batches": [32], "infer_batches": [1, 32],
+QUICK = {"models": ["cnn"], "width": 0.25, "train_batches": [32], "infer_batches": [1, 32],
          "repeats": 2, "seconds_per_run": 0.05, "latency_calls": 5, "widths": [],
          "width_repeats": 0, "warmup_calls": 1, "parallel_setup": True}
-INFER_SAMPLES = {1: 200, 32: 2048, 1000: 10000}
+INFER_MAX = {1: 500, 32: 10000, 1000: 10000}     # predict samples per timed run, at most
 MAX_SAMPLES = 60000
 
 
@@ -72,10 +72,10 @@ def _stats(values):
             "runs": [float(a) for a in v]}
 
 
-def _samples_for(rate, batch, seconds):
-    """Whole batches for about ``seconds`` at ``rate`` samples/s (at least 2 batches)."""
-    steps = max(2, int(rate * seconds / batch))
-    return min(steps * batch, (MAX_SAMPLES // batch) * batch)
+def _samples_for(rate, batch, seconds, min_batches=2, max_samples=MAX_SAMPLES):
+    """Whole batches for about ``seconds`` at ``rate`` samples/s (at least ``min_batches``)."""
+    steps = max(min_batches, int(rate * seconds / batch))
+    return max(min_batches * batch, min(steps * batch, (max_samples // batch) * batch))
 
 
 def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
@@ -98,6 +98,11 @@ def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
         for b in train_batches:
             rate = min(_warm_rate(res["engines"][e]["setup"], b) for e in engines)
             samples[b] = _samples_for(rate, b, cfg["seconds_per_run"])
+        infer = {}
+        for b in cfg["infer_batches"]:
+            rate = min(_warm_predict_rate(res["engines"][e]["setup"], b) for e in engines)
+            infer[b] = _samples_for(rate, b, cfg["seconds_per_run"] / 3, min_batches=1,
+                                    max_samples=INFER_MAX.get(b, MAX_SAMPLES))
         secs = {e: {("train", b): [] for b in train_batches} for e in engines}
         for e in engines:
             secs[e].update({("predict", b): [] for b in cfg["infer_batches"]})
@@ -106,23 +111,23 @@ def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
             for b in train_batches:
                 for e in order:
                     secs[e][("train", b)].append(
-                        workers[e].call("train", batch=b, samples=samples[b])["seconds"])
+                        workers[e].call("train", batch=b, samples=samples[b]))
             for b in cfg["infer_batches"]:
-                n = INFER_SAMPLES.get(b, 10 * b) if cfg is FULL else min(4 * b, 256)
                 for e in order:
                     secs[e][("predict", b)].append(
-                        workers[e].call("predict", batch=b, samples=n)["seconds"])
+                        workers[e].call("predict", batch=b, samples=infer[b])["seconds"])
             log(f"  {model}: round {r + 1}/{repeats} done")
         for e in engines:
             out = res["engines"][e]
             for b in train_batches:
-                out["train"][b] = {"samples": samples[b],
-                                   "samples_per_s": _stats([samples[b] / s for s in
-                                                            secs[e][("train", b)]])}
+                runs = secs[e][("train", b)]
+                out["train"][b] = {
+                    "samples": samples[b],
+                    "samples_per_s": _stats([r["steady_samples"] / r["steady_s"] for r in runs]),
+                    "whole_fit_samples_per_s": _stats([samples[b] / r["fit_s"] for r in runs])}
             for b in cfg["infer_batches"]:
-                n = INFER_SAMPLES.get(b, 10 * b) if cfg is FULL else min(4 * b, 256)
-                out["predict"][b] = {"samples": n, "samples_per_s": _stats(
-                    [n / s for s in secs[e][("predict", b)]])}
+                out["predict"][b] = {"samples": infer[b], "samples_per_s": _stats(
+                    [infer[b] / s for s in secs[e][("predict", b)]])}
         # single-image latency, interleaved in chunks
         lat = {e: [] for e in engines}
         chunks = 5 if cfg["latency_calls"] >= 5 else 1
@@ -144,10 +149,15 @@ def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
 
 
 def _warm_rate(setup, batch):
-    """Samples/s of the second (already compiled) warm-up call at this batch size."""
+    """Steady samples/s of the last (already compiled/traced) warm-up call at this batch size."""
     key = batch if batch in setup["warmup_train_s"] else str(batch)
-    second = setup["warmup_train_s"][key][-1]      # the last call: compiled/traced already
-    return setup["warmup_steps"] * batch / second
+    last = setup["warmup_train_s"][key][-1]
+    return last["steady_samples"] / last["steady_s"]
+
+
+def _warm_predict_rate(setup, batch):
+    key = batch if batch in setup["warmup_predict_s"] else str(batch)
+    return max(batch, 4) / setup["warmup_predict_s"][key]
 
 
 def _ratios(eng):
@@ -175,9 +185,14 @@ def machine_info():
     return info
 
 
-def run(quick=False, models=None, repeats=None, with_keras=True, env=None, log=print):
+def run(quick=False, models=None, repeats=None, with_keras=True, env=None, batches=None,
+        widths=True, log=print):
     """The whole benchmark; returns the result dict (JSON-serialisable after ``jsonable``)."""
-    cfg = QUICK if quick else FULL
+    cfg = dict(QUICK if quick else FULL)
+    if batches:
+        cfg["train_batches"] = sorted(set(batches))
+    if not widths:
+        cfg["widths"] = []
     repeats = repeats or cfg["repeats"]
     engines = ["nnlite"]
     keras_note = ""
@@ -190,8 +205,10 @@ def run(quick=False, models=None, repeats=None, with_keras=True, env=None, log=p
     result = {"kind": "quick" if quick else "full", "started_utc":
               time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
               "machine": machine_info(), "engines": engines, "keras_skipped": keras_note,
-              "config": {k: v for k, v in cfg.items()}, "repeats": repeats,
-              "sgemm_peak_gflops": {"threads_default": sgemm_peak(size=512 if quick else 1024)},
+              "config": cfg, "repeats": repeats, "env": env or {},
+              "sgemm_peak_gflops": {"nnlite_threads": sgemm_peak(size=512 if quick else 1024),
+                                    "threads_2": sgemm_peak(size=512 if quick else 1024,
+                                                            threads=2)},
               "models": []}
     for model in models or cfg["models"]:
         log(f"{model} ...")

@@ -13,10 +13,17 @@ import nnlite
 import nnlite.models
 import nnlite.optimizers
 from nnlite.layers import Conv2D, Dense
+from nnlite.ops.threads import blas_threads, num_threads
 
 
-def sgemm_peak(size=1024, repeats=5):
-    """Best float32 GFLOP/s of a square (size x size) @ (size x size) product."""
+def sgemm_peak(size=1024, repeats=20, threads=None):
+    """Best float32 GFLOP/s of a square (size x size) @ (size x size) product, with BLAS limited
+    to ``threads`` (default: nnlite's setting, NNLITE_NUM_THREADS)."""
+    with blas_threads(threads):
+        return _sgemm_peak(size, repeats)
+
+
+def _sgemm_peak(size, repeats):
     rng = np.random.default_rng(0)
     a = rng.random((size, size), dtype=np.float32)
     b = rng.random((size, size), dtype=np.float32)
@@ -43,7 +50,13 @@ def layer_flops(layer, batch):
 
 
 def profile_model(name, batch, repeats=20, width=0.25, seed=0):
-    """-> list of rows {layer, kind, fwd_ms, bwd_ms, fwd_gflops, bwd_gflops} + totals."""
+    """-> list of rows {layer, kind, fwd_ms, bwd_ms, fwd_gflops, bwd_gflops} + totals, with BLAS
+    threads as nnlite's fit uses them."""
+    with blas_threads():
+        return _profile_model(name, batch, repeats, width, seed)
+
+
+def _profile_model(name, batch, repeats, width, seed):
     kwargs = {"width": width} if name == "vgg16" else {}
     model = nnlite.models.build(name, seed=seed, **kwargs)
     model.compile(nnlite.optimizers.Adam(1e-3))
@@ -89,6 +102,7 @@ def profile_model(name, batch, repeats=20, width=0.25, seed=0):
                      "fwd_gflops": flops / f_ms / 1e6 if flops else None,
                      "bwd_gflops": 2 * flops / b_ms / 1e6 if flops else None})
     return {"model": name, "batch": batch, "repeats": repeats, "layers": rows,
+            "blas_threads": num_threads(),
             "loss_ms": float(np.median(misc["loss"]) * 1e3),
             "optimizer_ms": float(np.median(misc["optimizer"]) * 1e3),
             "step_ms": float(np.median(misc["step_total"]) * 1e3),
@@ -99,7 +113,7 @@ def format_profile(prof, peak):
     """Markdown table of one profile, with % of the sgemm peak for conv/dense layers."""
     lines = [f"**{prof['model']}, batch {prof['batch']}** — one training step "
              f"{prof['step_ms']:.2f} ms median ({prof['samples_per_s']:,.0f} samples/s; "
-             f"sgemm peak {peak:.0f} GFLOP/s)", "",
+             f"sgemm peak {peak:.0f} GFLOP/s; BLAS threads {prof['blas_threads']})", "",
              "| layer | output | fwd ms | bwd ms | fwd GFLOP/s (% peak) | bwd GFLOP/s (% peak) |",
              "|---|---|---:|---:|---:|---:|"]
 

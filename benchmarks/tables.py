@@ -17,7 +17,8 @@ def markdown(result):
     """The tables of one run: training, inference, latency/RSS/warm-up."""
     engines = result["engines"]
     both = "keras" in engines
-    lines = ["### Training samples/s (median over interleaved repeats, min–max)", "",
+    lines = ["### Training samples/s (median over interleaved repeats, min–max; steady state: "
+             "first batch end to last batch end of each `fit`)", "",
              "| model | batch | " + " | ".join(engines) + (" | nnlite/Keras |" if both else " |"),
              "|---|---:|" + "---:|" * (len(engines) + both)]
     for m in result["models"]:
@@ -43,6 +44,7 @@ def markdown(result):
             s = r["setup"]
             rss32 = s["peak_rss_mb_after_train_batch"].get("32")
             first = s["warmup_train_s"].get("32", [None])[0]
+            first = None if first is None else first["fit_s"]
             lines.append(f"| {_label(m)} | {e} | {r['latency_ms']['median']:.2f} "
                          f"({r['latency_ms']['p90']:.2f}) | "
                          f"{'' if rss32 is None else f'{rss32:,.0f} / '}{r['peak_rss_mb']:,.0f} | "

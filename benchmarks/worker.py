@@ -7,7 +7,7 @@ Commands (one JSON object per line; every answer is one JSON line):
     {"op": "setup", "engine", "model", "width", "train_batches", "infer_batches"}
         builds the model, loads data, runs the warm-up (first calls: Numba compile or load from
         its cache, TF tracing) and answers with the warm-up seconds and the peak RSS so far
-    {"op": "train", "batch", "samples"}       -> {"seconds"}
+    {"op": "train", "batch", "samples"}       -> {"fit_s", "steady_s", "steady_samples"}
     {"op": "predict", "batch", "samples"}     -> {"seconds"}
     {"op": "latency", "calls"}                -> {"seconds": [...]}
     {"op": "rss"}                             -> {"peak_rss_mb"}
@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-WARMUP_STEPS = 3
+WARMUP_STEPS = 6
 
 
 def peak_rss_mb():
@@ -56,6 +56,8 @@ class Worker:
             warm_train[b] = [self.engine.train(self.x[:n], self.y[:n], b)
                              for _ in range(warmup_calls)]
             rss_by_batch[b] = peak_rss_mb()
+        for b in infer_batches:                      # first call, then one timed warm call
+            self.engine.predict(self.x[:max(b, 4)], b)
         warm_infer = {b: self.engine.predict(self.x[:max(b, 4)], b) for b in infer_batches}
         self.engine.latency(self.x[:1])
         return {"build_s": build_s, "data": source, "warmup_steps": WARMUP_STEPS,
@@ -64,7 +66,7 @@ class Worker:
                 "versions": self.engine.versions(), "pid": os.getpid()}
 
     def train(self, batch, samples):
-        return {"seconds": self.engine.train(self.x[:samples], self.y[:samples], batch)}
+        return self.engine.train(self.x[:samples], self.y[:samples], batch)
 
     def predict(self, batch, samples):
         return {"seconds": self.engine.predict(self.x[:samples], batch)}
@@ -76,7 +78,18 @@ class Worker:
         return {"peak_rss_mb": peak_rss_mb()}
 
 
+def _die_with_parent():
+    """Linux: get SIGTERM when the harness dies, so no worker outlives an interrupted run."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main():
+    _die_with_parent()
     out = os.fdopen(os.dup(1), "w", buffering=1)     # answers go here ...
     os.dup2(2, 1)                                     # ... stray prints (TF, tqdm) to stderr
     worker = Worker()

@@ -87,7 +87,7 @@ def train_and_test(experiment, name, config, plots=False, verbose=0, keep_predic
               "wall_seconds": time.time() - t0, "params": res["model"].count_params(),
               "model_file": os.path.join(weights, "model.npz")}
     if keep_predictions:
-        result["test_pred"] = "".join(map(str, model.predict(xte).argmax(1)))
+        result["test_pred"] = "".join(map(str, metrics["predictions"]))
     write_json(done, result)
     print(f"[{experiment}] {name}: val {result['val_acc']}, test {result['test_acc']:.4f}, "
           f"{result['seconds_per_epoch']:.0f} s/epoch", flush=True)

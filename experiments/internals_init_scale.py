@@ -9,6 +9,7 @@ stopped by the engine with NonFiniteError; its message is recorded as is.
     NNLITE_DATA_DIR=/work/shared/data nice -n 5 python experiments/internals_init_scale.py
 """
 import argparse
+import re
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def plot(results, path):
     cmap = plt.get_cmap("coolwarm")
     fig, axes = plt.subplots(1, 4, figsize=(21, 4.8))
     for i, r in enumerate(results):
-        color = cmap(i / (len(results) - 1))
+        color = "black" if r["scale"] == 1.0 else cmap(i / (len(results) - 1))
         label = f"{r['scale']:g} x He" + (" (diverged)" if r["diverged"] else "")
         axes[0].plot(range(1, DEPTH + 1), r["act_std_step0"], "o-", color=color, label=label)
         axes[1].plot(range(1, DEPTH + 1), r["grad_in_norm_step0"], "o-", color=color, label=label)
@@ -69,10 +70,15 @@ def plot(results, path):
         axes[3].plot(steps, losses, "-", color=color, label=label)
         if r["diverged"]:
             axes[3].plot(steps[-1], losses[-1], "X", color=color, ms=11, mec="k")
+            at = re.search(r"stopped at step (\d+)", r["error"]).group(1)   # the engine's words
+            axes[3].annotate(f"{r['scale']:g}x: {r['error_type']} at step {at}",
+                             (steps[-1], losses[-1]), xytext=(12, -4), textcoords="offset points",
+                             fontsize=8)
     axes[0].set_title("forward: activation std at step 0")
     axes[1].set_title("backward: |dL/d input| of each layer at step 0")
     axes[2].set_title("kernel gradient |dL/dW| at step 0")
-    axes[3].set_title("training loss per step (X: last step before NonFiniteError)")
+    axes[3].set_title("training loss per step (X: last step completed before the engine stopped it)",
+                      fontsize=10)
     for ax in axes[:3]:
         ax.set_xlabel("layer (1 = next to the input)")
         ax.set_xticks(range(1, DEPTH + 1))
@@ -92,7 +98,13 @@ def plot(results, path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--every", type=int, default=1)
+    ap.add_argument("--plot-only", action="store_true", help="redraw from init_scale.json")
     args = ap.parse_args()
+    if args.plot_only:
+        import json
+        with open(out_path("init_scale.json")) as fh:
+            plot(json.load(fh)["runs"], out_path("init_scale.png"))
+        return
     data = mnist_subset(20000, 5000)
     results = [run(s, data, args.every) for s in SCALES]
     save_json("init_scale.json", {"config": {"architecture": "9 x Dense(64, relu) + Dense(10)",

@@ -67,15 +67,22 @@ def table_tuned():
     return _md(["model", "run", "recipe", "train %", "val %", "test %", "wall s/epoch*"], rows)
 
 
-def table_ann_sweep():
-    if not _exists("tuned/ann_choice.json"):
+def _sweep(model, label):
+    if not _exists(f"tuned/{model}_choice.json"):
         return _md([], [])
-    c = _load("tuned/ann_choice.json")
+    c = _load(f"tuned/{model}_choice.json")
     rows = [[r["name"] + (" **(chosen)**" if r["name"] == c["chosen"] else ""),
-             f"{100 * r['val_acc']:.2f}", f"{100 * r['test_acc']:.2f}"]
+             r["epochs_run"], f"{100 * r['val_acc']:.2f}", f"{100 * r['test_acc']:.2f}"]
             for r in c["candidates"]]
-    return _md(["ANN candidate (12 epochs)", "val % (used to choose)",
-                "test % (reported only)"], rows)
+    return _md([label, "epochs", "val % (used to choose)", "test % (reported only)"], rows)
+
+
+def table_ann_sweep():
+    return _sweep("ann", "ANN candidate")
+
+
+def table_cnn_sweep():
+    return _sweep("cnn", "CNN candidate")
 
 
 def table_preprocessing():
@@ -91,7 +98,7 @@ def table_preprocessing():
             mc = e.get("mcnemar", [])
             rows.append([model.upper(), cond, len(e["seeds"]),
                          f"{e['mean']:.2f} ± {e['std']:.2f}",
-                         f"{d['mean']:+.2f}" if d else "(baseline)",
+                         f"{d['mean']:+.2f}" if d else ("(baseline)" if cond == "/255" else "n/a"),
                          f"[{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "",
                          f"{p:.3f}" if p is not None else "",
                          ", ".join(f"{m['p']:.2g}" for m in mc)])
@@ -115,9 +122,11 @@ def table_fashion():
     import csv
     with open(path) as fh:
         data = list(csv.DictReader(fh))
-    rows = [[r["model"], f"{r['epochs']} (recipe: {r['tuned_recipe_epochs']})", r["val_acc"],
+    rows = [[r["model"],
+             r["recipe"] + (" (chosen on MNIST)" if r["chosen_on_mnist"] == "True" else ""),
+             f"{r['epochs']} (recipe: {r['tuned_recipe_epochs']})", r["val_acc"],
              r["test_acc"], r["seconds_per_epoch"]] for r in data]
-    return _md(["model", "epochs run", "val %", "test %", "wall s/epoch*"], rows)
+    return _md(["model", "recipe", "epochs run", "val %", "test %", "wall s/epoch*"], rows)
 
 
 def table_cost():
@@ -157,6 +166,7 @@ def _verdict(acc, target):
 
 
 TABLES = {"seed": table_seed, "tuned": table_tuned, "ann_sweep": table_ann_sweep,
+          "cnn_sweep": table_cnn_sweep,
           "preprocessing": table_preprocessing, "ensemble": table_ensemble,
           "fashion": table_fashion, "cost": table_cost, "targets": table_targets}
 
@@ -164,6 +174,8 @@ TABLES = {"seed": table_seed, "tuned": table_tuned, "ann_sweep": table_ann_sweep
 def _value(spec):
     path, _, fmt = spec.partition("|")
     rel, _, keys = path.partition(":")
+    if not _exists(rel):
+        return "_(pending)_"
     v = _load(rel)
     for k in keys.split("."):
         v = v[int(k)] if isinstance(v, list) else v[k]

@@ -1,6 +1,8 @@
 """Accuracy parity: train each model with nnlite and with Keras under the same protocol.
 
     python -m experiments.parity run --plan ann:0,1,2 cnn:0,1,2 vgg16:0     # slow, resumable
+    python -m experiments.parity agreement --model cnn --epochs 1          # transfer check only
+    python -m experiments.parity numerical                                 # compare tables
     python -m experiments.parity report                                    # JSON -> parity.md
 
 ``run`` trains nnlite then Keras for each (model, seed), interleaved so that a busy machine slows
@@ -22,7 +24,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
-JSON_PATH = os.path.join(RESULTS, "parity.json")
+JSON_PATH = os.path.join(RESULTS, "parity.json")                       # training runs
+NUMERICAL_JSON = os.path.join(RESULTS, "parity_numerical.json")        # compare tables
 MD_PATH = os.path.join(RESULTS, "parity.md")
 MODEL_KWARGS = {"ann": {}, "cnn": {}, "vgg16": {"width": 0.25}}
 
@@ -66,7 +69,11 @@ def machine_info():
     import tensorflow as tf
     return {"python": platform.python_version(), "numpy": np.__version__,
             "numba": numba.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count()}
+            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "threads_env": {k: os.environ[k] for k in (
+                "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
+                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS") if k in os.environ},
+            "load_average_at_start": os.getloadavg()}
 
 
 def load_results(path=JSON_PATH):
@@ -94,7 +101,7 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None):
         data = (xtr[:limit], ytr[:limit]), (xte[:limit], yte[:limit])
         protocol = dict(protocol, epochs=1)
     results = load_results(path)
-    results.setdefault("machine", machine_info())
+    results.setdefault("machine_per_launch", []).append(machine_info())
     for name, seeds in plan:
         for seed in seeds:
             done = {(r["engine"], r["model"], r["seed"], r.get("protocol_name", "seed"))
@@ -110,6 +117,7 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None):
                 model, record = trainer(name, seed, data, MODEL_KWARGS[name], protocol)
                 trained[engine] = model
                 record["protocol_name"] = protocol_name
+                record["threads"] = os.environ.get("OMP_NUM_THREADS", "default")
                 print(f"[parity]   test {record['test_accuracy']:.4f}, s/epoch "
                       f"{np.mean(record['history']['seconds']):.1f}", flush=True)
                 results["runs"] = [r for r in results["runs"] if not (
@@ -123,6 +131,64 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None):
                 results["agreement"] = [a for a in results["agreement"] if not (
                     a["model"] == name and a["seed"] == seed)] + [agreement]
                 save_results(results, path)
+
+
+def agreement_run(name="cnn", seed=0, epochs=1, path=JSON_PATH):
+    """Train ``name`` in both engines under the seed protocol shortened to ``epochs`` and count
+    same-class predictions on the 10,000 test digits after moving each model to the other
+    engine. (Cheaper than the full protocol; the check is about the transfer, not accuracy.)"""
+    from baselines.train import SEED_PROTOCOL, mnist_arrays, train_keras
+    protocol = dict(SEED_PROTOCOL, epochs=epochs)
+    data = mnist_arrays()
+    results = load_results(path)
+    results.setdefault("machine_per_launch", []).append(machine_info())
+    nn_model, nn_rec = train_nnlite(name, seed, data, MODEL_KWARGS[name], protocol)
+    print(f"[parity] agreement: nnlite {name} test {nn_rec['test_accuracy']:.4f}", flush=True)
+    k_model, k_rec = train_keras(name, seed, data, MODEL_KWARGS[name], protocol)
+    print(f"[parity] agreement: keras {name} test {k_rec['test_accuracy']:.4f}", flush=True)
+    agreement = cross_engine_agreement(nn_model, k_model, data[1][0])
+    agreement.update(model=name, seed=seed, protocol_name=f"seed protocol, {epochs} epoch(s)",
+                     nnlite_test_accuracy=nn_rec["test_accuracy"],
+                     keras_test_accuracy=k_rec["test_accuracy"],
+                     nnlite_seconds=nn_rec["history"]["seconds"],
+                     keras_seconds=k_rec["history"]["seconds"])
+    print(f"[parity]   agreement {agreement}", flush=True)
+    results["agreement"] = [a for a in results["agreement"] if not (
+        a["model"] == name and a["seed"] == seed
+        and a["protocol_name"] == agreement["protocol_name"])] + [agreement]
+    save_results(results, path)
+
+
+NUMERICAL = [("ann", {}, "ANN"), ("cnn", {}, "CNN (L2 0.01 on conv kernels)"),
+             ("vgg16", {"width": 0.125, "dropout": 0.0}, "VGG16 width 0.125, dropout 0")]
+
+
+def numerical(path=NUMERICAL_JSON, batch_size=8, steps=50, lr=1e-3):
+    """The ``nnlite compare`` checks for each model in float32 and float64, plus where the CNN's
+    float32 gradient differences come from: each engine's float32 error against nnlite's
+    float64 gradient (itself equal to Keras' float64 gradient, see the float64 column)."""
+    from baselines import parity as P
+    results = {"machine": machine_info()}
+    entries = []
+    for name, kwargs, title in NUMERICAL:
+        print(f"[parity] numerical checks: {title}", flush=True)
+        entries.append({"model": name, "title": title, "batch_size": batch_size, "steps": steps,
+                        "lr": lr, "results": {
+                            dtype: P.compare(name, dtype=dtype, batch_size=batch_size,
+                                             steps=steps, lr=lr, **kwargs)
+                            for dtype in ("float32", "float64")}})
+    nn, k = P.make_pair("cnn")
+    x, y = P.test_batch(batch_size, 1)
+    _, g_ref = P.nnlite_loss_and_grads(P.with_dtype(nn, "float64"), x.astype("float64"), y)
+    _, g_nn = P.nnlite_loss_and_grads(nn, x, y)
+    _, g_k = P.keras_loss_and_grads(k, x, y)
+    results["numerical"] = entries
+    results["cnn_float32_gradient_error"] = [
+        {"weight": w, "max_abs_grad_float64": float(np.abs(r).max()),
+         "nnlite_float32_error": float(np.abs(a - r).max()),
+         "keras_float32_error": float(np.abs(b - r).max())}
+        for w, r, a, b in zip(P.weight_names(nn), g_ref, g_nn, g_k)]
+    save_results(results, path)
 
 
 def parse_plan(items):
@@ -146,15 +212,28 @@ def main(argv=None):
     r.add_argument("--json", default=JSON_PATH)
     r.add_argument("--limit", type=int, help="smoke run: first N images, 1 epoch (use --json "
                                              "elsewhere)")
+    a = sub.add_parser("agreement", help="train a model briefly in both engines, swap them, "
+                                         "count same predictions on the test set")
+    a.add_argument("--model", default="cnn", choices=sorted(MODEL_KWARGS))
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--epochs", type=int, default=1)
+    a.add_argument("--json", default=JSON_PATH)
+    n = sub.add_parser("numerical", help="run the nnlite-compare checks for the report")
+    n.add_argument("--json", default=NUMERICAL_JSON)
     m = sub.add_parser("report", help="write parity.md from parity.json")
     m.add_argument("--json", default=JSON_PATH)
+    m.add_argument("--numerical-json", default=NUMERICAL_JSON)
     m.add_argument("--md", default=MD_PATH)
     args = p.parse_args(argv)
     if args.action == "run":
         run(parse_plan(args.plan), path=args.json, limit=args.limit)
+    elif args.action == "numerical":
+        numerical(path=args.json)
+    elif args.action == "agreement":
+        agreement_run(args.model, args.seed, args.epochs, path=args.json)
     else:
         from experiments.parity_report import write_report
-        write_report(args.json, args.md)
+        write_report(args.json, args.numerical_json, args.md)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def summarise():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--models", nargs="+", default=["ann", "cnn", "vgg16"])
+    ap.add_argument("--models", nargs="*", default=["ann", "cnn", "vgg16"])
     ap.add_argument("--time-full-steps", type=int, default=10,
                     help="time this many VGG16 width-1.0 steps (0: skip)")
     args = ap.parse_args()

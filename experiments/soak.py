@@ -215,7 +215,9 @@ def summary_md(r):
     acc = r["test_accuracy"]
     return f"""# Soak: interrupted and resumed training equals an uninterrupted run
 
-Produced by `nice -n 5 python experiments/soak.py` (numbers: `soak.json`).
+Produced by `nice -n 5 python experiments/soak.py --interrupt-seed {r['interrupt_seed']}`
+(numbers: `soak.json`; the nnlite code it ran has SHA-256 `{r['code_sha256'][:16]}...` over its
+.py files).
 
 {r['model']}, {r['optimizer']}, batch {r['batch_size']}, {r['epochs']} epochs
 ({r['steps_per_epoch']} steps each), seed {r['seed']}, checkpoint every epoch. The interrupted

@@ -51,11 +51,24 @@ def load_checkpoint(path, model, history):
         h = ck["history"]
         history.epoch = list(h["epoch"])
         history.history = {k: list(v) for k, v in h["history"].items()}
-        position = dict(ck["position"])
-        for key in ("epoch", "batch", "loss_sum", "correct", "seen", "epoch_rng", "elapsed"):
-            position[key]   # noqa: B018  (KeyError if missing)
+        position = _checked_position(ck["position"], model)
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ModelFileError(f"{source}: checkpoint is incomplete or corrupt ({exc!r})") from None
+    return position
+
+
+def _checked_position(raw, model):
+    """The training position, with every field of the type ``fit`` relies on."""
+    position = dict(raw)
+    for key in ("epoch", "batch", "correct", "seen"):
+        value = position[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"position {key}={value!r}")
+    for key in ("loss_sum", "elapsed"):
+        if isinstance(position[key], bool) or not isinstance(position[key], (int, float)):
+            raise ValueError(f"position {key}={position[key]!r}")
+    if position["epoch_rng"] is not None:       # must be a valid state for this generator
+        type(model.shuffle_rng.bit_generator)().state = position["epoch_rng"]
     return position
 
 

@@ -11,7 +11,7 @@ import sys
 from .errors import NNLiteError
 
 # subcommand modules, in the order --help shows them
-COMMANDS = ["data", "trace", "train", "evaluate", "draw", "bench"]
+COMMANDS = ["data", "trace", "train", "evaluate", "draw", "bench", "compare"]
 
 
 def build_parser():

@@ -7,6 +7,7 @@ the SHA-256 of the decompressed bytes.
 """
 import gzip
 import hashlib
+import math
 import os
 import struct
 import zlib
@@ -97,8 +98,9 @@ def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES):
                 raise DataError(f"{path}: truncated IDX header")
             dims = struct.unpack(f">{ndim}I", dims_raw)
             dtype = np.dtype(_IDX_TYPES[head[2]])
-            n_bytes = int(np.prod(dims, dtype=object)) * dtype.itemsize
-            if n_bytes > max_bytes:
+            n_bytes = math.prod(dims) * dtype.itemsize
+            # zeros aside too: numpy refuses shapes like (0, 2**31, 2**31) as "too big"
+            if math.prod(max(d, 1) for d in dims) * dtype.itemsize > max_bytes:
                 raise DataError(f"{path}: IDX header claims shape {dims} ({n_bytes:,} bytes), "
                                 f"more than the {max_bytes:,} allowed; refusing to allocate")
             data = _read_at_most(fh, n_bytes)

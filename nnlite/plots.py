@@ -96,18 +96,20 @@ def plot_bars(groups, series, means, stds, path, ylabel, title="", log=False):
     plt = _plt()
     means, stds = np.asarray(means, float), np.asarray(stds, float)
     width = 0.8 / len(series)
-    fig, ax = plt.subplots(figsize=(max(6, 1.3 * len(groups) * len(series) / 2 + 2), 4.2))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(groups) * len(series) + 1.5), 4.5))
     x = np.arange(len(groups))
+    pad = 0.015 * float(np.nanmax(means + stds))
     for s, name in enumerate(series):
         pos = x - 0.4 + width * (s + 0.5)
         ax.bar(pos, means[:, s], width, yerr=stds[:, s], capsize=3, label=name)
-        for px, m in zip(pos, means[:, s]):
-            ax.text(px, m, f"{m:.2f}", ha="center", va="bottom", fontsize=7, rotation=90)
+        for px, m, sd in zip(pos, means[:, s], stds[:, s]):      # value above the whisker
+            ax.text(px, m + sd + pad, f"{m:.2f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, groups)
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
     ax.grid(axis="y", alpha=0.3)
+    ax.set_ylim(top=float(np.nanmax(means + stds)) * 1.12)
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)

@@ -7,6 +7,7 @@ header is parsed, its dtype must be a plain number type, and its size must equal
 zip actually holds, before anything is allocated.
 """
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -21,6 +22,8 @@ META_KEY = "__nnlite__"
 MAX_TOTAL_BYTES = 4 << 30        # 4 GiB: far above VGG16 (60 MB), far below "absurd"
 MAX_META_BYTES = 1 << 20
 MAX_LAYERS = 1000
+MAX_DEFLATE_RATIO = 1100
+MAX_PARAMS = 1_000_000_000
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -64,7 +67,7 @@ def read_npz(path, max_total_bytes=MAX_TOTAL_BYTES):
         raise ModelFileError(f"model file not found: {path}")
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         raise ModelFileError(f"{path}: not an nnlite model file (not a valid .npz/zip: {exc})") from None
     arrays = {}
     with zf:
@@ -72,9 +75,11 @@ def read_npz(path, max_total_bytes=MAX_TOTAL_BYTES):
         if sum(i.file_size for i in infos) > max_total_bytes:
             raise ModelFileError(f"{path}: claims {sum(i.file_size for i in infos):,} bytes of "
                                  f"arrays, more than the {max_total_bytes:,} allowed")
+        archive_size = os.path.getsize(path)
         for info in infos:
             if not info.filename.endswith(".npy"):
                 raise ModelFileError(f"{path}: unexpected member '{info.filename}'")
+            _check_member_sizes(info, archive_size, path)
             arrays[info.filename[:-4]] = _read_member(zf, info, path)
     raw = arrays.pop(META_KEY, None)
     if raw is None or raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_META_BYTES:
@@ -86,6 +91,31 @@ def read_npz(path, max_total_bytes=MAX_TOTAL_BYTES):
     if not isinstance(meta, dict):
         raise ModelFileError(f"{path}: metadata must be a JSON object")
     return meta, arrays
+
+
+def _check_member_sizes(info, archive_size, path):
+    """The zip directory's size claims must be physically possible for this file."""
+    if info.compress_size > archive_size:
+        raise ModelFileError(f"{path}: member '{info.filename}' claims {info.compress_size:,} "
+                             f"stored bytes, more than the whole file ({archive_size:,})")
+    stored = info.compress_type == zipfile.ZIP_STORED
+    # deflate cannot compress by more than ~1032x, so a larger claimed ratio is a lie
+    if (stored and info.file_size != info.compress_size) or (
+            info.file_size > MAX_DEFLATE_RATIO * info.compress_size + 1024):
+        raise ModelFileError(f"{path}: member '{info.filename}' claims {info.file_size:,} bytes "
+                             f"from {info.compress_size:,} stored; impossible, refusing")
+
+
+def _read_exactly(fh, n, chunk=1 << 20):
+    """Read n bytes in chunks, so memory follows the bytes really present, not a claim."""
+    parts, left = [], n
+    while left > 0:
+        part = fh.read(min(chunk, left))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def _read_member(zf, info, path):
@@ -102,21 +132,22 @@ def _read_member(zf, info, path):
             if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields is not None:
                 raise ModelFileError(f"{path}: member '{name}' has dtype {dtype}; only plain "
                                      "numeric arrays are allowed (object arrays would need pickle)")
+            if any(d < 0 for d in shape):
+                raise ModelFileError(f"{path}: member '{name}' claims negative shape {shape}")
             count = int(np.prod(shape, dtype=object)) if shape else 1
             header_len = fh.tell()
             expected = count * dtype.itemsize
             if expected != info.file_size - header_len:
                 raise ModelFileError(f"{path}: member '{name}' claims shape {shape} "
                                      f"({expected:,} bytes) but holds {info.file_size - header_len:,}")
-            data = fh.read(expected)
+            data = _read_exactly(fh, expected)
+            if len(data) != expected:
+                raise ModelFileError(f"{path}: member '{name}' is truncated")
+            arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
     except NNLiteError:
         raise
     except Exception as exc:   # truncated zip, bad CRC, malformed header, ...
         raise ModelFileError(f"{path}: member '{name}' is corrupt ({type(exc).__name__}: {exc})") from None
-    if len(data) != expected:
-        raise ModelFileError(f"{path}: member '{name}' is truncated")
-    arr = np.frombuffer(data, dtype=dtype)
-    arr = arr.reshape(shape, order="F" if fortran else "C")
     return np.array(arr)    # own, writable copy
 
 
@@ -141,8 +172,14 @@ def save_model(model, path):
     write_npz(path, model_config(model), model_arrays(model))
 
 
-def model_from_config(meta, source="config"):
-    """Rebuild an (untrained) Sequential from its JSON config, refusing anything unknown."""
+def model_from_config(meta, source="config", max_params=None):
+    """Rebuild an (untrained) Sequential from its JSON config, refusing anything unknown.
+
+    ``max_params``: refuse architectures with more weights than this, counted from the config
+    alone before anything is allocated (``load_model`` passes the number of values the file
+    really holds, so a config cannot make us allocate more than the file's own size)."""
+    if not isinstance(meta, dict):
+        raise ModelFileError(f"{source}: the model config must be a JSON object")
     from .layers import REGISTRY
     from .model import Sequential
     if meta.get("format") != FORMAT:
@@ -155,11 +192,12 @@ def model_from_config(meta, source="config"):
         raise ModelFileError(f"{source}: 'layers' must be a list of 1..{MAX_LAYERS} layers")
     if (not isinstance(shape, list) or not 1 <= len(shape) <= 4
             or not all(isinstance(s, int) and 0 < s <= 100_000 for s in shape)
-            or int(np.prod(shape)) > 50_000_000):
+            or math.prod(shape) > 50_000_000):
         raise ModelFileError(f"{source}: absurd input_shape {shape!r}")
     layers = []
     for i, entry in enumerate(layers_cfg):
-        if not isinstance(entry, dict) or entry.get("class") not in REGISTRY:
+        if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) \
+                or entry["class"] not in REGISTRY:
             cls = entry.get("class") if isinstance(entry, dict) else entry
             raise ModelFileError(f"{source}: layer {i} names unknown class {cls!r}; "
                                  f"known: {sorted(REGISTRY)}")
@@ -168,18 +206,21 @@ def model_from_config(meta, source="config"):
             raise ModelFileError(f"{source}: layer {i} has no config object")
         try:
             layers.append(REGISTRY[entry["class"]].from_config(cfg))
-        except NNLiteError as exc:
+        except (NNLiteError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{source}: layer {i} ({entry['class']}): {exc}") from None
-    model = Sequential(layers, name=str(meta.get("name", "sequential"))[:100])
-    _check_size(model, shape, source)
+    try:
+        model = Sequential(layers, name=str(meta.get("name", "sequential"))[:100])
+    except NNLiteError as exc:      # e.g. one layer object listed twice
+        raise ModelFileError(f"{source}: {exc}") from None
+    _check_size(model, shape, source, MAX_PARAMS if max_params is None else max_params)
     try:
         model.build(shape)
-    except NNLiteError as exc:
+    except (NNLiteError, TypeError, ValueError, KeyError) as exc:   # e.g. unknown initializer
         raise ModelFileError(f"{source}: the layers do not fit together: {exc}") from None
     return model
 
 
-def _check_size(model, shape, source, limit=1_000_000_000):
+def _check_size(model, shape, source, limit):
     """Count parameters from shapes alone before allocating anything."""
     from .layers import Conv2D, Dense
     total, cur = 0, tuple(shape)
@@ -190,8 +231,9 @@ def _check_size(model, shape, source, limit=1_000_000_000):
             elif isinstance(layer, Conv2D):
                 total += (layer.kernel_size[0] * layer.kernel_size[1] * cur[-1] + 1) * layer.filters
             if total > limit:
-                raise ModelFileError(f"{source}: architecture would need over {limit:,} "
-                                     "parameters; refusing an absurd size")
+                raise ModelFileError(f"{source}: the architecture needs more than {limit:,} "
+                                     "parameters, the most allowed (at most 10^9, and never "
+                                     "more values than the file holds); refusing")
             cur = layer.compute_output_shape(cur)
     except (TypeError, ValueError, IndexError) as exc:
         raise ModelFileError(f"{source}: layers do not fit the input shape {shape}: {exc}") from None
@@ -216,6 +258,7 @@ def load_arrays_into(model, arrays, source):
 def load_model(path):
     """Load a model saved by ``Sequential.save``: safe (no pickle) and fully validated."""
     meta, arrays = read_npz(path)
-    model = model_from_config(meta, source=os.fspath(path))
+    model = model_from_config(meta, source=os.fspath(path),
+                              max_params=min(MAX_PARAMS, sum(a.size for a in arrays.values())))
     load_arrays_into(model, arrays, os.fspath(path))
     return model

@@ -90,7 +90,8 @@ def test_cnn_reads_200_traced_mnist_digits(mnist, tmp_path):
             latencies.append(app.reading.latency_ms)
     finally:
         pygame.quit()
-    print(f"CNN read {right}/200 traced digits; in-app latency median {np.median(latencies):.2f} ms")
+    print(f"CNN read {right}/200 traced digits; "
+          f"in-app latency median {np.median(latencies):.2f} ms")
     assert right >= 190
 
 
@@ -99,7 +100,8 @@ def test_three_digit_number(mnist, tmp_path):
     _, (x_test, y_test) = mnist
     app = App(models_dir=MODELS, save_dir=str(tmp_path), model="cnn")
     try:
-        strokes, brush = number_strokes("407", x_test, y_test, app.canvas.size, seed=1)
+        # the first test digits of classes 4, 0 and 7
+        strokes, brush = number_strokes("407", x_test, y_test, app.canvas.size, seed=None)
         app.set_brush(brush)
         draw(app, strokes)
         assert len(app.reading.digits) == 3
@@ -221,11 +223,12 @@ def test_save_own_test_set_matches_evaluate_format(app):
     assert sorted(labels) == sorted([7, app.reading.labels[0]])
 
 
-# -- never crash ------------------------------------------------------------------------------------
+# -- never crash ---------------------------------------------------------------------------------
 def test_strokes_at_and_beyond_the_edges(app):
     size = app.canvas.size
-    draw(app, [np.array([(0, 0), (size - 1, 0), (size + 500, size // 2), (-900, size + 900),
-                         (10 ** 9, -10 ** 9), (-(10 ** 12), 10 ** 12), (size - 1, size - 1)], float)])
+    wild = [(0, 0), (size - 1, 0), (size + 500, size // 2), (-900, size + 900),
+            (10 ** 9, -10 ** 9), (-(10 ** 12), 10 ** 12), (size - 1, size - 1)]
+    draw(app, [np.array(wild, float)])
     assert app.reading is not None
     app.render()
     # a stroke starting on the canvas, leaving the window and coming back
@@ -311,3 +314,49 @@ def test_latency_is_measured(app):
     app.read()
     elapsed = (time.perf_counter() - start) * 1000
     assert 0 < app.reading.latency_ms <= elapsed + 1e-6
+
+
+def test_keras_slot_listed_and_a_bad_keras_file_is_an_error_on_screen(toy_models, tmp_path):
+    """models/keras/<name>.keras appears as an extra model when Keras is installed; a corrupt
+    one becomes a message when chosen (Keras is imported only then), the others still work."""
+    from apps.model_slots import keras_available
+    if not keras_available():
+        pytest.skip("the keras extra is not installed")
+    folder = tmp_path / "models"
+    (folder / "keras").mkdir(parents=True)
+    (folder / "cnn.npz").write_bytes((toy_models / "cnn.npz").read_bytes())
+    (folder / "keras" / "cnn.keras").write_bytes(b"not a keras file")
+    app = App(models_dir=str(folder), save_dir=str(tmp_path / "mine"))
+    try:
+        labels = [s.label for s in app.slots]
+        assert labels[-1] == "Keras CNN" and not app.slots[-1].ready
+        draw(app, line((150, 60), (170, 380)))
+        key(app, pygame.K_1 + len(app.slots) - 1)
+        assert app.slot.label == "Keras CNN" and app.slot.error and app.reading is None
+        app.render()
+        key(app, pygame.K_2)
+        assert app.reading is not None
+    finally:
+        pygame.quit()
+
+
+def test_run_loop_survives_an_internal_error_and_quits(app):
+    """``run`` is the real loop: it handles queued events, shows an unexpected error as a
+    message instead of dying, and ends on QUIT."""
+    calls = []
+    real_step = app.step
+
+    def flaky_step(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("boom")
+        return real_step(*args, **kwargs)
+
+    app.step = flaky_step
+    for event in stroke_events(line((150, 60), (170, 380)), app.view.canvas_rect.topleft):
+        pygame.event.post(event)
+    app.play([pygame.event.Event(pygame.QUIT)])     # posted by step() on a later frame
+    app.run(fps=1000)
+    assert not app.running and len(calls) >= 2
+    assert app.message == ("internal error: RuntimeError: boom", "error")
+    assert app.reading is not None                  # the stroke was still read

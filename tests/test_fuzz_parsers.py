@@ -76,14 +76,25 @@ def idx_files(draw):
     if kind == "random":
         body = draw(st.binary(max_size=64))
     else:
-        zero = draw(st.sampled_from([b"\0\0", b"\0\1", b"\1\0"]))
-        code = draw(st.sampled_from(IDX_TYPES + [0x00, 0x0A, 0xFF]))
-        ndim = draw(st.integers(0, 6))
-        dims = draw(st.lists(st.one_of(st.integers(0, 4), st.integers(0, 2 ** 32 - 1)),
+        zero = draw(st.sampled_from([b"\0\0"] * 6 + [b"\0\1", b"\1\0"]))
+        code = draw(st.sampled_from(IDX_TYPES * 2 + [0x00, 0x0A, 0xFF]))
+        ndim = draw(st.sampled_from([1, 2, 3, 4] * 3 + [0, 5, 6]))
+        dims = draw(st.lists(st.one_of(st.integers(0, 4), st.integers(0, 4),
+                                       st.integers(0, 2 ** 32 - 1)),
                              min_size=ndim, max_size=ndim))
         header = zero + bytes([code, ndim]) + struct.pack(f">{ndim}I", *dims)
-        header = header[:draw(st.integers(0, len(header)))] if draw(st.booleans()) else header
-        body = header + draw(st.binary(max_size=96))
+        if draw(st.integers(0, 9)) == 0:
+            header = header[:draw(st.integers(0, len(header)))]
+        itemsize = {0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}.get(code, 1)
+        n_data = int(np.prod(dims, dtype=object)) * itemsize if dims else 0
+        fill = draw(st.sampled_from(["exact", "exact", "short", "long", "random"]))
+        if fill == "random" or n_data > 4096:
+            data = draw(st.binary(max_size=96))
+        else:
+            data = draw(st.binary(min_size=n_data, max_size=n_data))
+            data = data[:-1] if fill == "short" and data else data
+            data = data + draw(st.binary(min_size=1, max_size=8)) if fill == "long" else data
+        body = header + data
     packing = draw(st.sampled_from(["raw", "gz", "gz", "bad-gz"]))
     if packing == "gz":
         body = gzip.compress(body)
@@ -288,3 +299,39 @@ def test_huge_header_claims_fail_cleanly_under_a_memory_limit(tmp_path):
     assert "cap-not-effective" not in proc.stdout
     assert proc.stdout.strip() == str({"labels": "DataError", "labels.gz": "DataError",
                                        "images": "DataError", "claims.npz": "ModelFileError"})
+
+
+@pytest.mark.parametrize("units,message", [
+    (200_000_000, "needs more than 0 parameters"),       # 20 TB of weights, 1 KB file
+    (5_000_000, "needs more than 0 parameters"),         # 200 MB of weights, 1 KB file
+])
+def test_config_claiming_more_weights_than_the_file_holds_allocates_nothing(workdir, units,
+                                                                           message):
+    """Counted from the config before building: a tiny file cannot make the loader allocate
+    the weights its config describes."""
+    import tracemalloc
+    cfg = json.loads(json.dumps(VALID_CONFIG))
+    cfg["input_shape"] = [100_000] if units > 10 ** 8 else [10]
+    cfg["layers"] = [{"class": "Dense", "config": {"units": units}}]
+    path = workdir / "absurd.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        meta = io.BytesIO()
+        np.save(meta, np.frombuffer(json.dumps(cfg).encode(), np.uint8))
+        zf.writestr(f"{META_KEY}.npy", meta.getvalue())
+    tracemalloc.start()
+    try:
+        with pytest.raises(nnlite.ModelFileError, match=message):
+            nnlite.load_model(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2 ** 20
+
+
+def test_absurd_architecture_is_refused_even_without_a_file():
+    from nnlite.saving import model_from_config
+    cfg = json.loads(json.dumps(VALID_CONFIG))
+    cfg["input_shape"] = [100_000]
+    cfg["layers"] = [{"class": "Dense", "config": {"units": 200_000}}]
+    with pytest.raises(nnlite.ModelFileError, match="needs more than 1,000,000,000 parameters"):
+        model_from_config(cfg)

@@ -283,3 +283,14 @@ def test_im2col_example_in_docs_is_what_nnlite_computes():
     with open(os.path.join(ROOT, "docs", "backprop.md")) as fh:
         doc = fh.read()
     assert module.example_markdown() in doc
+
+
+def test_two_gradient_stats_on_one_fit_both_record_and_both_go():
+    x, y = _toy_data(16)
+    model = _mlp().compile()
+    a, b = GradientStats(every=1), GradientStats(every=2)
+    model.fit(x, y, batch_size=8, epochs=1, callbacks=[a, b], verbose=0)
+    assert [r["step"] for r in a.rows] == [0, 1] and [r["step"] for r in b.rows] == [0]
+    assert a.rows[0]["dense/kernel/grad_norm"] == b.rows[0]["dense/kernel/grad_norm"]
+    for layer in model.layers:
+        assert "forward" not in vars(layer) and "backward" not in vars(layer)

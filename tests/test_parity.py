@@ -47,6 +47,7 @@ def batch(n, seed, dtype="float32"):
 def test_forward_inference(name, extra):
     nn, k = pair(name, **extra)
     x, _ = batch(8, 1)
+    assert nn.forward(x).std() > 0.1          # logits of a real size: the check is not vacuous
     assert P.forward_diff(nn, k, x, training=False) <= TOL["forward"]
 
 
@@ -56,7 +57,12 @@ def test_forward_inference_uses_the_nontrivial_bn_statistics():
     nn, k = pair("cnn")
     x, _ = batch(8, 1)
     logits = nn.forward(x)
-    plain = models.cnn(seed=0)
+    plain = P.with_dtype(nn, "float32")      # a copy, then BN back to Keras' initial values
+    for layer in plain.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            for key, value in (("gamma", 1), ("beta", 0), ("moving_mean", 0),
+                               ("moving_variance", 1)):
+                {**layer.params, **layer.state}[key][...] = value
     assert np.abs(plain.forward(x) - logits).max() > 100 * TOL["forward"]
 
 
@@ -64,6 +70,8 @@ def test_forward_inference_uses_the_nontrivial_bn_statistics():
 def test_forward_training(name):
     nn, k = pair(name)
     x, _ = batch(8, 2)
+    assert nn.forward(x, training=True).std() > 0.1
+    nn, k = pair(name)
     assert P.forward_diff(nn, k, x, training=True) <= TOL["forward"]
     # both engines updated the BN moving statistics from the same batch statistics
     assert P.weight_state_diffs(nn, k)["bn_stats"] <= TOL["bn_stats_50"]
@@ -119,33 +127,29 @@ def test_regularization_loss_equal():
 
 # -- Adam --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name", list(MODELS))
-def test_one_adam_step_float64(name):
-    with P.keras_floatx("float64"):
-        nn, k = pair(name, dtype="float64")
-        diffs = P.adam_diffs(nn, k, [batch(8, 4, "float64")], lr=1e-3)
-    assert diffs["weights"] <= TOL["adam_1"]
-    assert diffs["bn_stats"] <= TOL["bn_stats_50"]
-
-
-@pytest.mark.parametrize("name", ["ann", "vgg16"])
-def test_one_adam_step_float32(name):
-    nn, k = pair(name)
-    diffs = P.adam_diffs(nn, k, [batch(8, 4)], lr=1e-4)
-    assert diffs["weights"] <= TOL["adam_1"]
-
-
-@pytest.mark.parametrize("name", list(MODELS))
-def test_fifty_adam_steps_float64(name):
+def test_adam_one_and_fifty_steps_float64(name):
+    """Same weights, same 50 batches, each engine's own training step: after step 1 every
+    weight within 1e-6; after step 50 every weight within 1e-4 and BN statistics within 1e-5."""
     with P.keras_floatx("float64"):
         nn, k = pair(name, dtype="float64")
         batches = [batch(8, 100 + i, "float64") for i in range(50)]
-        diffs = P.adam_diffs(nn, k, batches, lr=1e-3)
-    assert diffs["weights"] <= TOL["adam_50"]
-    assert diffs["bn_stats"] <= TOL["bn_stats_50"]
+        diffs = P.adam_diffs(nn, k, batches, lr=1e-3, after=(1, 50))
+    assert diffs[1]["weights"] <= TOL["adam_1"]
+    assert diffs[50]["weights"] <= TOL["adam_50"]
+    assert diffs[50]["bn_stats"] <= TOL["bn_stats_50"]
     # the steps moved the weights far more than the tolerance: the comparison is not vacuous
     fresh, _ = pair(name, dtype="float64")
     moved = max(np.abs(a - b).max() for a, b in zip(nn.get_weights(), fresh.get_weights()))
     assert moved > 100 * TOL["adam_50"]
+
+
+def test_one_adam_step_float32_ann():
+    """In float32 too, for a model without near-zero ReLU inputs or zero-gradient weights (for
+    VGG16 a pre-activation 4e-7 x std from 0 flips one ReLU between engines; for the CNN the conv
+    biases before BN have a true gradient of 0; parity.md shows both)."""
+    nn, k = pair("ann")
+    diffs = P.adam_diffs(nn, k, [batch(8, 4)], lr=1e-4)
+    assert diffs["weights"] <= TOL["adam_1"]
 
 
 # -- transfer ----------------------------------------------------------------------------------
@@ -191,3 +195,21 @@ def test_untranslatable_layers_are_refused_by_name():
     k = keras.Sequential([keras.Input((4,)), keras.layers.LayerNormalization(name="ln")])
     with pytest.raises(ConfigError, match="ln"):
         transfer.from_keras(k)
+
+
+# -- nnlite compare ----------------------------------------------------------------------------
+def test_compare_cli_prints_the_table(capsys):
+    from nnlite import cli
+    assert cli.main(["compare", "ann", "--steps", "2", "--batch-size", "4",
+                     "--dtype", "float64"]) == 0
+    out = capsys.readouterr().out
+    for check in ("forward, inference", "forward, training", "gradients", "Adam(lr=0.001) 1 step",
+                  "Adam 2 steps", "BN moving-stat"):
+        assert check in out
+    assert "FAIL" not in out and out.count(" ok") >= 7
+
+
+def test_compare_cli_refuses_unknown_models(capsys):
+    from nnlite import cli
+    assert cli.main(["compare", "resnet"]) == 2
+    assert "MODEL must be ann, cnn, vgg16" in capsys.readouterr().err

@@ -166,3 +166,73 @@ def test_resume_refuses_different_data_or_batch_size(data, tmp_path):
     x, y = data
     with pytest.raises(nnlite.InputError, match="training samples"):
         small_model().fit(x[:40], y[:40], batch_size=BATCH, epochs=2, verbose=0, resume=ckpt)
+
+
+def test_ctrl_c_in_nnlite_train_then_resume_equals_an_uninterrupted_run(tmp_path, mnist):
+    """The CLI path: SIGINT to `nnlite train` -> exit code 130 and a checkpoint; `--resume`
+    finishes the run; model.npz is bit-identical to an uninterrupted run's."""
+    import subprocess
+    import sys
+    import time
+    common = ["ann", "--limit", "1000", "--epochs", "4", "--batch-size", "32", "--quiet"]
+    nnlite_cli = [sys.executable, "-m", "nnlite", "train"]
+    ref = subprocess.Popen(nnlite_cli + common + ["--out", str(tmp_path / "ref")],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    run = tmp_path / "run"
+    proc = subprocess.Popen(nnlite_cli + common + ["--out", str(run)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not (run / "checkpoint.npz").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)                            # the first epoch has ended
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 130, err
+    assert "interrupted: checkpoint saved to" in err and "Traceback" not in err
+    position = read_npz(run / "checkpoint.npz")[0]["checkpoint"]["position"]
+    assert position["epoch"] < 4 and not (run / "model.npz").exists()
+    resumed = subprocess.run(nnlite_cli + ["ann", "--resume", "--quiet", "--out", str(run)],
+                             capture_output=True, text=True, timeout=240)
+    assert resumed.returncode == 0, resumed.stderr
+    assert ref.wait(timeout=240) == 0
+    assert_same_weights(nnlite.load_model(run / "model.npz").get_weights(),
+                        nnlite.load_model(tmp_path / "ref" / "model.npz").get_weights())
+
+
+@pytest.mark.parametrize("field,value", [("epoch", "1"), ("batch", -3), ("loss_sum", [1]),
+                                         ("epoch_rng", {"bit_generator": "MT19937"})])
+def test_a_tampered_checkpoint_is_refused_by_name(data, tmp_path, field, value):
+    """A checkpoint whose position fields have the wrong type is a ModelFileError at load,
+    not a TypeError deep inside the training loop."""
+    ckpt = tmp_path / "t.ckpt.npz"
+    with pytest.raises(KeyboardInterrupt):
+        small_model().fit(*data, batch_size=BATCH, epochs=1, verbose=0, checkpoint_path=ckpt,
+                          callbacks=[InterruptAt(0, 1)])
+    meta, arrays = read_npz(ckpt)
+    meta["checkpoint"]["position"][field] = value
+    from nnlite.saving import write_npz
+    write_npz(ckpt, meta, arrays)
+    with pytest.raises(ModelFileError, match="checkpoint is incomplete or corrupt"):
+        small_model().fit(*data, batch_size=BATCH, epochs=1, verbose=0, resume=ckpt)
+
+
+def test_interrupt_inside_a_step_keeps_the_last_consistent_checkpoint(data, tmp_path, capsys):
+    """A second Ctrl+C lands inside a step (here: raised from a layer's forward pass, after
+    BatchNorm already moved its statistics). That state is half-updated, so it is NOT saved;
+    the epoch checkpoint stays as it was and still resumes exactly."""
+    ckpt = tmp_path / "s.ckpt.npz"
+    model = small_model()
+    dense = model.layers[-1]
+    original_forward, calls = dense.forward, []
+
+    def forward(x, training=False):
+        calls.extend([1] if training else [])
+        if training and len(calls) == 8:      # step 8 = epoch 2, batch 3
+            raise KeyboardInterrupt
+        return original_forward(x, training)
+    dense.forward = forward
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(*data, batch_size=BATCH, epochs=EPOCHS, validation_split=0.25, verbose=0,
+                  checkpoint_path=ckpt)
+    assert "stopped inside a step (epoch 2, batch 3)" in capsys.readouterr().err
+    position = read_npz(ckpt)[0]["checkpoint"]["position"]
+    assert (position["epoch"], position["batch"]) == (1, 0)     # the end-of-epoch-1 one

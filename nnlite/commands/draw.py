@@ -19,7 +19,8 @@ def register(sub):
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--models-dir", default="models",
                    help="folder with ann.npz, cnn.npz, vgg16.npz (default: models)")
-    p.add_argument("--model", default="cnn", help="model shown first: ann, cnn, vgg16 (default cnn)")
+    p.add_argument("--model", default="cnn",
+                   help="model shown first: ann, cnn, vgg16 (default cnn)")
     p.add_argument("--save-dir", default="my_digits",
                    help="where S saves labelled drawings (default: my_digits); score them with "
                         "`nnlite evaluate MODEL --images DIR`")

@@ -11,7 +11,8 @@ installed on the layer INSTANCES for the duration and removed afterwards.
 from .gradient_stats import GradientStats
 from .plot import plot_gradient_stats
 from .stats import dead_fraction, tensor_stats
+from .taps import LayerTaps
 from .trace import Trace, trace
 
 __all__ = ["GradientStats", "trace", "Trace", "plot_gradient_stats", "tensor_stats",
-           "dead_fraction"]
+           "dead_fraction", "LayerTaps"]

@@ -56,6 +56,7 @@ class GradientStats(Callback):
 
     # -- callback hooks ------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
+        self.close()            # taps left by an earlier fit that raised
         model = self.model
         self.layers = [{"name": l.name, "type": type(l).__name__, "params": list(l.params),
                         "relu": is_relu(l)} for l in model.layers]

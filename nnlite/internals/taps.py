@@ -2,7 +2,9 @@
 
 The wrapper is set as an attribute of the layer INSTANCE, which shadows the class method the
 engine calls (``layer.forward(x, training)``); deleting the attribute restores the layer.
-No engine code changes and nothing is copied unless an observer copies it.
+No engine code changes and nothing is copied unless an observer copies it. Several taps may
+be stacked on one layer (e.g. two callbacks); removing them in any order is safe, because a
+removed tap that is still wrapped by another becomes a plain pass-through.
 """
 
 
@@ -13,28 +15,39 @@ class LayerTaps:
     def __init__(self, layers, on_forward=None, on_backward=None):
         self.layers = list(layers)
         self.on_forward, self.on_backward = on_forward, on_backward
-        self._installed = []
+        self._installed = []     # (layer, name, wrapper, what the instance had before)
+        self.active = False
 
     def install(self):
         if self._installed:
             return self
+        self.active = True
         for i, layer in enumerate(self.layers):
-            saved = {name: layer.__dict__.get(name) for name in ("forward", "backward")}
-            if self.on_forward:
-                layer.forward = self._wrap_forward(i, layer, layer.forward)
-            if self.on_backward:
-                layer.backward = self._wrap_backward(i, layer, layer.backward)
-            self._installed.append((layer, saved))
+            for name, observer, wrap in (("forward", self.on_forward, self._wrap_forward),
+                                         ("backward", self.on_backward, self._wrap_backward)):
+                if observer is None:
+                    continue
+                previous = layer.__dict__.get(name)
+                wrapper = wrap(i, layer, getattr(layer, name))
+                wrapper.tap_owner, wrapper.tap_previous = self, previous
+                setattr(layer, name, wrapper)
+                self._installed.append((layer, name, wrapper, previous))
         return self
 
     def remove(self):
-        """Put back whatever the instances had before (normally: nothing, i.e. the class methods)."""
-        for layer, saved in self._installed:
-            for name, previous in saved.items():
-                if previous is None:
-                    layer.__dict__.pop(name, None)
-                else:
-                    setattr(layer, name, previous)
+        """Stop observing and put back what the instances had (normally: the class methods)."""
+        self.active = False
+        for layer, name, wrapper, previous in reversed(self._installed):
+            if layer.__dict__.get(name) is not wrapper:
+                continue          # another tap wraps ours: ours now just passes through
+            # skip over taps below ours that were removed while we wrapped them
+            while previous is not None and getattr(previous, "tap_owner", None) is not None \
+                    and not previous.tap_owner.active:
+                previous = previous.tap_previous
+            if previous is None:
+                del layer.__dict__[name]
+            else:
+                setattr(layer, name, previous)
         self._installed = []
 
     def __enter__(self):
@@ -46,13 +59,15 @@ class LayerTaps:
     def _wrap_forward(self, i, layer, forward):
         def tapped_forward(x, training=False):
             y = forward(x, training=training)
-            self.on_forward(i, layer, x, y, training)
+            if self.active:
+                self.on_forward(i, layer, x, y, training)
             return y
         return tapped_forward
 
     def _wrap_backward(self, i, layer, backward):
         def tapped_backward(grad_out):
             grad_in = backward(grad_out)
-            self.on_backward(i, layer, grad_out, grad_in)
+            if self.active:
+                self.on_backward(i, layer, grad_out, grad_in)
             return grad_in
         return tapped_backward

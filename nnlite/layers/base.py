@@ -80,11 +80,13 @@ class Layer:
     @classmethod
     def from_config(cls, cfg):
         cfg = dict(cfg)
-        if "kernel_regularizer" in cfg:
-            cfg["kernel_regularizer"] = regularizers.from_config(cfg["kernel_regularizer"])
         try:
+            if "kernel_regularizer" in cfg:
+                cfg["kernel_regularizer"] = regularizers.from_config(cfg["kernel_regularizer"])
             return cls(**cfg)
-        except TypeError as exc:   # unknown or missing keys in a (possibly hostile) config
+        except (TypeError, ValueError) as exc:   # unknown keys or wild values (hostile files)
+            if isinstance(exc, ConfigError):
+                raise
             raise ConfigError(f"bad config for {cls.__name__}: {exc}") from None
 
     def count_params(self):

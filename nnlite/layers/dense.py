@@ -9,6 +9,7 @@ Backward, with dz = act'(y) * dy:
 import numpy as np
 
 from .. import activations, initializers
+from ..ops import sum_rows
 from ..validation import positive_int
 from .base import Layer, expect_rank
 
@@ -41,11 +42,15 @@ class Dense(Layer):
         self._y = self._act(z)
         return self._y
 
-    def backward(self, grad_out):
+    can_skip_input_grad = True      # see backward(input_grad=False)
+
+    def backward(self, grad_out, input_grad=True):
+        """-> dx; with ``input_grad=False`` only the weight gradients (returns None): training
+        skips dx for the lowest layer with weights, since nothing below it learns."""
         dz = self._act_backward(self._y, grad_out)
         self.grads["kernel"] = self._x.T @ dz
-        self.grads["bias"] = dz.sum(axis=0)
-        return dz @ self.params["kernel"].T
+        self.grads["bias"] = sum_rows(dz)
+        return dz @ self.params["kernel"].T if input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,

@@ -1,0 +1,97 @@
+"""``nnlite compare MODEL``: the same model, weights and batches in nnlite and in Keras 3, and
+how far apart the two engines' numbers are: forward (inference and training), every gradient,
+the L2 loss, one Adam step and N Adam steps (weights and BatchNorm moving statistics).
+
+MODEL is a zoo name (ann, cnn, vgg16; BN layers get random gamma/beta/moving statistics so the
+check can fail) or a model file written by nnlite. Inputs are uniform random images (no MaxPool
+ties). Dropout is switched off (rate 0) so both engines see the same network.
+
+By default the checks run twice: in float32 (what training uses) and in float64 in BOTH engines.
+float64 shows the algorithms are the same (differences at float64 rounding level). In float32
+rounding adds
+noise, and Adam (which divides each gradient by its own size) amplifies it for weights whose
+gradient is ~0 — e.g. the CNN's conv biases, whose true gradient is 0 because BatchNorm follows.
+Needs TensorFlow: pip install 'nnlite[keras]'.
+"""
+import argparse
+
+
+def register(sub):
+    p = sub.add_parser("compare", help="numerical parity with Keras: forward, gradients, Adam",
+                       description=__doc__.split("\n\n", 1)[1],
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", metavar="MODEL", help="ann | cnn | vgg16 | path/to/model.npz")
+    p.add_argument("--width", type=float, default=0.25, help="VGG16 width (default 0.25)")
+    p.add_argument("--batch-size", type=int, default=8, help="images per batch (default 8)")
+    p.add_argument("--steps", type=int, default=50, help="Adam steps to compare (default 50)")
+    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    p.add_argument("--seed", type=int, default=0, help="weights and batches seed (default 0)")
+    p.add_argument("--dtype", choices=["both", "float32", "float64"], default="both",
+                   help="precision to run both engines in (default both)")
+    p.set_defaults(func=_compare)
+
+
+def _compare(args):
+    import os
+
+    from ..errors import ConfigError, InputError
+    if args.batch_size < 1 or args.steps < 1 or not args.lr > 0:
+        raise InputError("--batch-size and --steps must be >= 1 and --lr > 0")
+    kwargs = {"batch_size": args.batch_size, "steps": args.steps, "lr": args.lr,
+              "seed": args.seed}
+    if args.model.endswith(".npz") or os.path.sep in args.model:
+        from ..saving import load_model
+        kwargs["model"] = load_model(args.model)
+        title = args.model
+    elif args.model in ("ann", "cnn", "vgg16"):
+        kwargs["name"] = args.model
+        title = args.model
+        if args.model == "vgg16":
+            kwargs.update(width=args.width, dropout=0.0)
+            title += f" (width {args.width:g}, dropout 0)"
+    else:
+        raise InputError(f"MODEL must be ann, cnn, vgg16 or a .npz model file, got "
+                         f"{args.model!r}")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        raise ConfigError("nnlite compare needs TensorFlow and Keras 3: "
+                          "pip install 'nnlite[keras]'") from None
+    from baselines.parity import compare
+    dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
+    results = {}
+    for dtype in dtypes:
+        print(f"running the checks in {dtype} ...", flush=True)
+        results[dtype] = compare(dtype=dtype, **kwargs)
+    print(format_table(title, results))
+
+
+def format_table(title, results):
+    """Rows: checks; columns: each dtype's value (ok/FAIL against the tolerance), tolerance."""
+    dtypes = list(results)
+    checks = [r["check"] for r in results[dtypes[0]]]
+    width = max(len(c) for c in checks) + 2
+    head = f"{'check':<{width}}" + "".join(f"{d:>18}" for d in dtypes) + f"{'tolerance':>12}"
+    lines = [f"nnlite vs Keras: {title}", head, "-" * len(head)]
+    for i, check in enumerate(checks):
+        cells = []
+        for d in dtypes:
+            r = results[d][i]
+            mark = "" if r["within"] is None else (" ok" if r["within"] else " FAIL")
+            cells.append(f"{r['value']:>13.2e}{mark:<5}")
+        tol = results[dtypes[0]][i]["tolerance"]
+        lines.append(f"{check:<{width}}" + "".join(cells)
+                     + (f"{tol:>12.0e}" if tol is not None else f"{'-':>12}"))
+    failed = {d: any(r["within"] is False for r in results[d]) for d in dtypes}
+    if failed.get("float32") and "float64" in failed and not failed["float64"]:
+        lines.append("\nfloat32 FAIL rows with float64 ok: rounding, not a different algorithm. "
+                     "Adam turns the rounding noise of near-zero gradients (e.g. conv biases "
+                     "before BatchNorm, true gradient 0) into steps of ~lr; see "
+                     "experiments/results/parity.md.")
+    elif any(failed.values()):
+        lines.append("\nFAIL: a difference beyond tolerance"
+                     + (" in float64: the engines compute different things."
+                        if failed.get("float64") else
+                        "; rerun with --dtype both to tell rounding from a real difference."))
+    return "\n".join(lines)

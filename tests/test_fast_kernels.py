@@ -1,0 +1,116 @@
+"""The performance kernels added for speed (batch-norm passes, bias sums, float32 Adam, the
+BLAS thread setting) against plain NumPy formulas."""
+import numpy as np
+import pytest
+
+from nnlite.errors import ConfigError
+from nnlite.ops import (adam_update, bn_input_grad, bn_normalize, bn_param_grads, bn_stats,
+                        sum_rows)
+from nnlite.ops.threads import blas_threads, num_threads
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bn_kernels_match_numpy_formulas(rng, dtype):
+    x = (rng.standard_normal((300, 7)) * 3 + 5).astype(dtype)
+    mean, var = bn_stats(x)
+    assert mean.dtype == dtype and var.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(mean, x.astype(np.float64).mean(0), rtol=tol)
+    np.testing.assert_allclose(var, x.astype(np.float64).var(0), rtol=tol)
+    inv = (1 / np.sqrt(var + 1e-3)).astype(dtype)
+    gamma, beta = rng.standard_normal(7).astype(dtype), rng.standard_normal(7).astype(dtype)
+    xhat, y = bn_normalize(x, mean, inv, gamma, beta)
+    np.testing.assert_allclose(xhat, (x - mean) * inv, rtol=tol, atol=tol)
+    np.testing.assert_allclose(y, xhat * gamma + beta, rtol=tol, atol=tol)
+    dy = rng.standard_normal(x.shape).astype(dtype)
+    dg, db = bn_param_grads(dy, xhat)
+    np.testing.assert_allclose(dg, (dy * xhat).sum(0), rtol=10 * tol, atol=10 * tol)
+    np.testing.assert_allclose(db, dy.sum(0), rtol=10 * tol, atol=10 * tol)
+    scale = gamma * inv
+    dx = bn_input_grad(dy, xhat, scale, dg, db)
+    m = len(x)
+    np.testing.assert_allclose(dx, scale * (dy - db / m - xhat * dg / m), rtol=10 * tol,
+                               atol=10 * tol)
+
+
+@pytest.mark.parametrize("shape", [(1, 3), (257, 16), (5000, 4)])
+def test_sum_rows_is_a_float64_accurate_column_sum(rng, shape):
+    a = rng.standard_normal(shape).astype(np.float32)
+    s = sum_rows(a)
+    assert s.dtype == np.float32 and s.shape == (shape[1],)
+    np.testing.assert_allclose(s, a.astype(np.float64).sum(0), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(sum_rows(a[:, ::2]), sum_rows(np.ascontiguousarray(a[:, ::2])))
+
+
+def test_float32_adam_kernel_stays_float32_and_matches_float64_within_rounding(rng):
+    w32 = rng.standard_normal(1000).astype(np.float32)
+    w64 = w32.astype(np.float64)
+    m32, v32 = np.zeros_like(w32), np.zeros_like(w32)
+    m64, v64 = np.zeros_like(w64), np.zeros_like(w64)
+    for _ in range(3):
+        g = rng.standard_normal(1000)
+        c = np.float32
+        adam_update(w32, g.astype(np.float32), m32, v32, c(1e-3), c(0.9), c(0.999), c(1e-7))
+        adam_update(w64, g, m64, v64, 1e-3, 0.9, 0.999, 1e-7)
+    assert w32.dtype == np.float32
+    np.testing.assert_allclose(w32, w64, rtol=1e-5, atol=1e-6)
+
+
+def test_blas_thread_setting(monkeypatch):
+    monkeypatch.setenv("NNLITE_NUM_THREADS", "2")
+    assert num_threads() == 2
+    monkeypatch.delenv("NNLITE_NUM_THREADS")
+    assert num_threads() == 1
+    monkeypatch.setenv("NNLITE_NUM_THREADS", "many")
+    with pytest.raises(ConfigError, match="NNLITE_NUM_THREADS"):
+        num_threads()
+    monkeypatch.delenv("NNLITE_NUM_THREADS")
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def numpy_blas_threads():     # the BLAS numpy's matmul calls (scipy may load its own)
+        return [d["num_threads"] for d in threadpoolctl.threadpool_info()
+                if d["user_api"] == "blas" and "numpy" in d["filepath"]]
+
+    before = numpy_blas_threads()
+    with blas_threads(1):
+        assert all(n == 1 for n in numpy_blas_threads())
+    assert numpy_blas_threads() == before        # the caller's setting is restored
+
+
+def test_chunked_conv_inference_equals_one_shot_and_backward_still_works(rng, monkeypatch):
+    import nnlite.layers.conv2d as conv_module
+    from nnlite.layers import Conv2D
+    layer = Conv2D(4, 3, padding="same", activation="relu", dtype="float64")
+    layer.rng = rng
+    x = rng.standard_normal((7, 6, 5, 2))
+    one_shot = layer(x)                                   # small batch: a single im2col
+    g = rng.standard_normal(one_shot.shape)
+    dx_one_shot = layer.backward(g)
+    dk_one_shot = layer.grads["kernel"].copy()
+    per_image = 6 * 5 * 3 * 3 * 2 * 8
+    monkeypatch.setattr(conv_module, "INFERENCE_COLS_BYTES", 2 * per_image)   # 2 images/chunk
+    chunked = layer.forward(x, training=False)
+    np.testing.assert_allclose(chunked, one_shot, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(layer.backward(g), dx_one_shot, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(layer.grads["kernel"], dk_one_shot, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["ann", "cnn"])
+def test_training_step_skipping_the_first_input_gradient_gives_the_same_weights(rng, name):
+    """train_step stops backward at the lowest layer with weights (no dL/dx there); the weight
+    gradients must be exactly those of the full backward."""
+    import nnlite.models
+    model = nnlite.models.build(name, seed=3)
+    model.compile("adam")
+    x = rng.random((6, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 6)
+    out = x
+    for layer in model.layers:
+        out = layer.forward(out, training=True)
+    model.loss.forward(out, y)
+    model.backward(model.loss.backward())             # the full pass, input gradient included
+    full = {(l.name, k): g.copy() for l in model.layers for k, g in l.grads.items()}
+    model._backward_for_training(model.loss.backward())
+    for l in model.layers:
+        for k, g in l.grads.items():
+            np.testing.assert_array_equal(g, full[(l.name, k)])
