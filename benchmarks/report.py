@@ -125,6 +125,32 @@ def profiles_section():
     return "\n".join(out)
 
 
+def equal_threads_section():
+    """The same-run comparison with TensorFlow limited to one thread, like nnlite's BLAS."""
+    path = os.path.join(RESULTS, "bench-keras-1thread.json")
+    if not os.path.exists(path):
+        return ""
+    with open(path) as f:
+        result = json.load(f)
+    load = result["machine"]["load_average_start"][0]
+    return (f"`python -m benchmarks --models ann cnn vgg16 --batches 32 128 --no-widths "
+            f"--keras-threads 1` ({result['started_utc']}, load average {load:.1f} at start; "
+            f"`{os.path.relpath(path, os.path.dirname(HERE))}`):\n\n"
+            + markdown(result).split("### Inference")[0].strip() + "\n")
+
+
+def kernels_section():
+    path = os.path.join(RESULTS, "kernels.json")
+    if not os.path.exists(path):
+        return ""
+    from .kernels import table
+    with open(path) as f:
+        result = json.load(f)
+    return (f"`python -m benchmarks.kernels` ({result['started_utc']}, load average "
+            f"{result['load_average'][0]:.1f}; best and median of {result['repeats']} calls):"
+            f"\n\n" + table(result) + "\n")
+
+
 def build(result_path=None):
     result_path = result_path or os.path.join(RESULTS, "bench-full.json")
     with open(result_path) as f:
@@ -157,6 +183,8 @@ def build(result_path=None):
              "![training samples/s vs batch size](samples_vs_batch.png)", "",
              "## Time per epoch (60,000 images) vs batch size", "", epoch_table(result),
              "## Time per epoch vs VGG16 width (batch 32)", "", width_table(result),
+             "## Same run with TensorFlow limited to one thread", "", equal_threads_section(),
+             "## Kernel variants tried", "", kernels_section(),
              "## Per-layer profiles", "", profiles_section()]
     with open(os.path.join(RESULTS, "REPORT.md"), "w") as f:
         f.write("\n".join(parts) + "\n")

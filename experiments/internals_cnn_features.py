@@ -33,9 +33,28 @@ def capture_block_outputs(model, x):
     return [(name, maps[name]) for name in (l.name for l in relus) if maps[name].ndim == 4], logits
 
 
+def change_from_init(model, init_seed):
+    """Per Conv2D layer: correlation with, and relative distance from, the kernel the same
+    architecture draws at ``models.cnn(seed=init_seed)`` (None if the shapes differ)."""
+    from nnlite.models import cnn
+    fresh = [l for l in cnn(seed=init_seed).layers if type(l).__name__ == "Conv2D"]
+    trained = [l for l in model.layers if type(l).__name__ == "Conv2D"]
+    out = []
+    for t, f in zip(trained, fresh):
+        k, k0 = t.params["kernel"].astype(np.float64), f.params["kernel"].astype(np.float64)
+        if k.shape != k0.shape:
+            return None
+        out.append({"layer": t.name, "corr_with_init": float(np.corrcoef(k.ravel(), k0.ravel())[0, 1]),
+                    "relative_change": float(np.linalg.norm(k - k0) / np.linalg.norm(k0))})
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model-file", default=os.path.join(os.path.dirname(HERE), "models", "cnn.npz"))
+    ap.add_argument("--init-seed", type=int, default=0,
+                    help="seed the model was built with (nnlite train's default: 0), to compare "
+                         "the trained kernels with their initial values")
     args = ap.parse_args()
     if not os.path.exists(args.model_file):
         sys.exit(f"no model file at {args.model_file}: train one first (nnlite train cnn ...)")
@@ -111,7 +130,9 @@ def main():
         "blocks": [{"layer": name, "shape": list(maps.shape[1:]),
                     "dead_channels_on_these_digits": int((maps.reshape(-1, maps.shape[-1]).max(0) <= 0).sum())}
                    for name, maps in blocks],
-        "channels_shown": chosen})
+        "channels_shown": chosen,
+        "init_seed_assumed": args.init_seed,
+        "kernels_vs_init": change_from_init(model, args.init_seed)})
     print(f"{args.model_file} (sha256 {sha[:12]}, {mtime}): test acc {test_acc:.4f}")
 
 

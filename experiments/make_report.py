@@ -8,7 +8,7 @@ Placeholders in the template:
                          suffix |pct turns a fraction into a percentage, |int prints an integer,
                          |pct3 / |f3 give 3 decimals.
 
-    python -m experiments.make_report
+    python -m experiments.make_report [--replot]     (--replot: redraw every curves.png)
 """
 import json
 import os
@@ -38,12 +38,26 @@ def _md(header, rows):
 
 
 def table_seed():
-    if not _exists("seed_protocol/summary.json"):
-        return _md([], [])
-    rows = [[r["model"], f"{r['params']:,}", f"{r['train_acc']:.2f} / {r['study_train']:.2f}",
-             f"{r['val_acc']:.2f} / {r['study_val']:.2f}",
-             f"{r['test_acc']:.2f} / {r['study_test']:.2f}", f"{r['seconds_per_epoch']:.0f}"]
-            for r in _load("seed_protocol/summary.json")["rows"]]
+    rows, done = [], set()
+    if _exists("seed_protocol/summary.json"):
+        for r in _load("seed_protocol/summary.json")["rows"]:
+            done.add(r["model"].split()[0])
+            rows.append([r["model"], f"{r['params']:,}",
+                         f"{r['train_acc']:.2f} / {r['study_train']:.2f}",
+                         f"{r['val_acc']:.2f} / {r['study_val']:.2f}",
+                         f"{r['test_acc']:.2f} / {r['study_test']:.2f}",
+                         f"{r['seconds_per_epoch']:.0f}"])
+    from experiments.common import STUDY
+    for name in ("ann", "cnn", "vgg16"):        # runs the shared CPU did not let finish
+        if name in done or not _exists(f"seed_protocol/{name}/history.json"):
+            continue
+        h = _load(f"seed_protocol/{name}/history.json")
+        k = len(h["loss"])
+        rows.append([f"{name} (**unfinished: {k} of 5 epochs**)", "",
+                     f"{100 * h['acc'][-1]:.2f} / {STUDY[name]['train']:.2f}",
+                     f"{100 * h['val_acc'][-1]:.2f} / {STUDY[name]['val']:.2f}",
+                     f"not tested / {STUDY[name]['test']:.2f}",
+                     f"{sum(h['seconds']) / k:.0f}"])
     return _md(["model", "params", "train % (nnlite / study)", "val % (nnlite / study)",
                 "test % (nnlite / study)", "wall s/epoch*"], rows)
 
@@ -83,6 +97,23 @@ def table_ann_sweep():
 
 def table_cnn_sweep():
     return _sweep("cnn", "CNN candidate")
+
+
+def table_per_class():
+    """Per-class precision / recall / F1 of the tuned CNN (and the seed-protocol ANN)."""
+    cols, header = [], ["class"]
+    if _exists("tuned/cnn_choice.json"):
+        chosen = _load("tuned/cnn_choice.json")["chosen"]
+        cols.append(_load(f"tuned/{chosen}/eval/metrics.json")["per_class"])
+        header += ["tuned CNN P / R / F1 %"]
+    if _exists("seed_protocol/ann/eval/metrics.json"):
+        cols.append(_load("seed_protocol/ann/eval/metrics.json")["per_class"])
+        header += ["seed-protocol ANN P / R / F1 %"]
+    if not cols:
+        return _md([], [])
+    rows = [[k] + [f"{100 * c[k]['precision']:.2f} / {100 * c[k]['recall']:.2f} / "
+                   f"{100 * c[k]['f1-score']:.2f}" for c in cols] for k in cols[0]]
+    return _md(header, rows)
 
 
 def table_preprocessing():
@@ -166,7 +197,7 @@ def _verdict(acc, target):
 
 
 TABLES = {"seed": table_seed, "tuned": table_tuned, "ann_sweep": table_ann_sweep,
-          "cnn_sweep": table_cnn_sweep,
+          "cnn_sweep": table_cnn_sweep, "per_class": table_per_class,
           "preprocessing": table_preprocessing, "ensemble": table_ensemble,
           "fashion": table_fashion, "cost": table_cost, "targets": table_targets}
 
@@ -190,7 +221,24 @@ def _value(spec):
     return f"{v:.2f}"
 
 
+def replot_curves():
+    """Redraw every run's curves.png from its history.json (after plot changes)."""
+    from nnlite.commands.train import _title
+    from nnlite.plots import plot_history
+    for folder, _, files in os.walk(RESULTS):
+        if "history.json" in files and "run.json" in files:
+            with open(os.path.join(folder, "history.json")) as fh:
+                history = json.load(fh)
+            with open(os.path.join(folder, "run.json")) as fh:
+                config = json.load(fh)["config"]
+            if history.get("loss"):
+                plot_history(history, os.path.join(folder, "curves.png"), _title(config))
+
+
 def main():
+    import sys
+    if "--replot" in sys.argv:
+        replot_curves()
     with open(os.path.join(HERE, "report_template.md")) as fh:
         text = fh.read()
     text = re.sub(r"\{\{table:(\w+)\}\}", lambda m: TABLES[m.group(1)](), text)

@@ -221,7 +221,8 @@ def main(argv=None):
     n = sub.add_parser("numerical", help="run the nnlite-compare checks for the report")
     n.add_argument("--json", default=NUMERICAL_JSON)
     m = sub.add_parser("report", help="write parity.md from parity.json")
-    m.add_argument("--json", default=JSON_PATH)
+    m.add_argument("--json", nargs="+", help="training-run JSON files (default: parity.json "
+                                             "and every parity_runs_*.json beside it)")
     m.add_argument("--numerical-json", default=NUMERICAL_JSON)
     m.add_argument("--md", default=MD_PATH)
     args = p.parse_args(argv)
@@ -233,7 +234,10 @@ def main(argv=None):
         agreement_run(args.model, args.seed, args.epochs, path=args.json)
     else:
         from experiments.parity_report import write_report
-        write_report(args.json, args.numerical_json, args.md)
+        import glob
+        paths = args.json or [JSON_PATH] + sorted(
+            glob.glob(os.path.join(RESULTS, "parity_runs_*.json")))
+        write_report(paths, args.numerical_json, args.md)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,9 @@ CANDIDATES = {
                              preprocess="standardize"),
         "cnn-affine-cosine": recipe(model="cnn", epochs=1, lr=1e-3, schedule="cosine",
                                     preprocess="standardize", augment="affine"),
+        # added once the one-epoch runs were done and the CPU had room: same recipe, 6 epochs
+        "cnn-affine-cosine-6ep": recipe(model="cnn", epochs=6, lr=1e-3, schedule="cosine",
+                                        preprocess="standardize", augment="affine"),
     },
     "vgg16": {
         "vgg16-cosine": recipe(model="vgg16", epochs=1, lr=5e-4, schedule="cosine",

@@ -152,11 +152,14 @@ class Sequential:
         lowest = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
         for layer in self.layers[:lowest:-1]:
             grad = layer.backward(grad)
-        first = self.layers[lowest]
-        if getattr(first, "can_skip_input_grad", False):
-            first.backward(grad, input_grad=False)
-        else:
-            first.backward(grad)
+        backward = self.layers[lowest].backward    # may be wrapped (e.g. by gradient taps)
+        code = getattr(backward, "__code__", None) or backward.__func__.__code__
+        if "input_grad" in code.co_varnames[:code.co_argcount]:          # Dense, Conv2D
+            backward(grad, input_grad=False)
+        else:                               # anything else: the plain full pass
+            grad = backward(grad)
+            for layer in reversed(self.layers[:lowest]):
+                grad = layer.backward(grad)
 
     def _non_finite_report(self, loss, outputs):
         """Name where NaN/Inf first appeared: a layer's output, the loss, or a gradient."""

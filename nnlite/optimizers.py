@@ -69,10 +69,11 @@ class Adam(Optimizer):
         # float32 (Keras turns the Python floats into float32 tensors before casting them); in
         # double precision this moves alpha by 7e-6 relative at t=1, which parity tests see.
         cast = w.dtype.type
-        t, b1, b2 = cast(self.iterations + 1), cast(np.float32(self.beta_1)), cast(np.float32(self.beta_2))
+        t = cast(self.iterations + 1)
+        b1, b2 = cast(np.float32(self.beta_1)), cast(np.float32(self.beta_2))
         alpha = cast(lr) * np.sqrt(cast(1) - b2 ** t) / (cast(1) - b1 ** t)
-        adam_update(w, g, slots["m"], slots["v"], cast(alpha), cast(self.beta_1),
-                    cast(self.beta_2), cast(self.epsilon))
+        adam_update(w, g, slots["m"], slots["v"], cast(alpha), float(self.beta_1),
+                    float(self.beta_2), cast(self.epsilon))   # 1 - beta in double, as Keras
 
     def get_config(self):
         return {"name": "adam", "learning_rate": _lr_config(self.learning_rate),

@@ -32,7 +32,9 @@ def plot_history(history, path, title=""):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        if len(epochs) <= 20:
+            ax.set_xticks(epochs)
+        ax.set_xlim(0.5, len(epochs) + 0.5)
     if title:
         fig.suptitle(title)
     _save(fig, path)

@@ -18,7 +18,8 @@ from nnlite.preprocess import drawing_to_mnist, split_digits  # noqa: E402
 from nnlite.preprocess import drawing  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CNN_PATH = os.path.join(ROOT, "models", "cnn.npz")
+CNN_PATH = os.path.join(os.environ.get("NNLITE_APP_MODELS", os.path.join(ROOT, "models")),
+                        "cnn.npz")
 N_DIGITS = 100
 
 

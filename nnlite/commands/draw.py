@@ -2,9 +2,10 @@
 CNN and VGG16 read them: prediction, probabilities, the 28x28 image the model sees, latency.
 
 Keys: mouse draws (right click clears), C clear, Z / Ctrl+Z undo, [ and ] brush size,
-1 2 3 choose ANN / CNN / VGG16 (4 5 6: their Keras versions when installed and saved under
-MODELS_DIR/keras/), F the CNN's feature maps, S save the drawing to your own test set
-(then type the true digits, or Enter to keep the prediction), Esc quit.
+1 2 3 choose ANN / CNN / VGG16 (4, 5, ...: their Keras versions, one for each
+MODELS_DIR/keras/<name>.keras present when Keras is installed), F the CNN's feature maps,
+S save the drawing to your own test set (then type the true digits, or Enter to keep the
+prediction), Esc quit.
 
 ``--demo 2026 --screenshot out.png`` draws the digits by itself (strokes traced from random
 MNIST test digits of those classes), lets the app read them, saves the window and exits; it

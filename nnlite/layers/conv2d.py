@@ -95,8 +95,6 @@ class Conv2D(Layer):
         z += self.params["bias"]
         return self._act(z)
 
-    can_skip_input_grad = True      # see backward(input_grad=False)
-
     def backward(self, grad_out, input_grad=True):
         """-> dx; with ``input_grad=False`` only the weight gradients (returns None): training
         skips dx for the lowest layer with weights, since nothing below it learns."""

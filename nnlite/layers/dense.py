@@ -42,8 +42,6 @@ class Dense(Layer):
         self._y = self._act(z)
         return self._y
 
-    can_skip_input_grad = True      # see backward(input_grad=False)
-
     def backward(self, grad_out, input_grad=True):
         """-> dx; with ``input_grad=False`` only the weight gradients (returns None): training
         skips dx for the lowest layer with weights, since nothing below it learns."""

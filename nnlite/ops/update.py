@@ -15,11 +15,14 @@ def adam_update(w, g, m, v, alpha, beta_1, beta_2, epsilon):
         m += (g - m) * (1 - beta_1);  v += (g*g - v) * (1 - beta_2)
         w -= alpha * m / (sqrt(v) + epsilon)
 
-    The scalars must have w's dtype; all arithmetic stays in that dtype (float32 as Keras).
+    alpha and epsilon must have w's dtype; all arithmetic in the loop stays in that dtype
+    (float32 as Keras). Pass the betas as Python floats: like Keras, 1 - beta is computed in
+    double and then rounded to w's dtype (in float32, 1 - f32(0.999) would be 1.3e-5 off).
     """
-    one = np.ones(1, w.dtype)[0]        # a 1 of w's dtype: a bare 1.0 would promote to float64
-    one_m_b1 = one - beta_1
-    one_m_b2 = one - beta_2
+    one_m_b = np.empty(2, w.dtype)      # assigning rounds the double 1 - beta to w's dtype
+    one_m_b[0] = 1.0 - beta_1
+    one_m_b[1] = 1.0 - beta_2
+    one_m_b1, one_m_b2 = one_m_b[0], one_m_b[1]
     for i in range(w.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * one_m_b1
