@@ -127,15 +127,21 @@ def table_preprocessing():
             ci = d.get("ci95") if d else None
             p = d.get("paired_t_p") if d else None
             mc = e.get("mcnemar", [])
-            rows.append([model.upper(), cond, len(e["seeds"]),
+            label = {"ann": "ANN", "cnn": "CNN (stale BN stats)",
+                     "cnn-bnrecal": "CNN (BN re-estimated)"}.get(model, model)
+            rows.append([label, cond, len(e["seeds"]),
                          f"{e['mean']:.2f} ± {e['std']:.2f}",
                          f"{d['mean']:+.2f}" if d else ("(baseline)" if cond == "/255" else "n/a"),
                          f"[{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "",
                          f"{p:.3f}" if p is not None else "",
-                         ", ".join(f"{m['p']:.2g}" for m in mc)])
+                         ", ".join(_p(m["p"]) for m in mc)])
     return _md(["model", "preprocessing", "seeds", "test error % (mean ± std)",
                 "Δ error vs /255 (points)", "95 % CI of Δ", "paired t p",
                 "McNemar p per seed"], rows)
+
+
+def _p(p):
+    return "<1e-15" if p < 1e-15 else f"{p:.2g}"
 
 
 def table_ensemble():
@@ -218,6 +224,10 @@ def _value(spec):
         return f"{int(round(v)):,}"
     if fmt == "f3":
         return f"{v:.3f}"
+    if fmt == "f1":
+        return f"{v:.1f}"
+    if fmt == "str":
+        return str(v)
     return f"{v:.2f}"
 
 
@@ -242,6 +252,7 @@ def main():
     with open(os.path.join(HERE, "report_template.md")) as fh:
         text = fh.read()
     text = re.sub(r"\{\{table:(\w+)\}\}", lambda m: TABLES[m.group(1)](), text)
+    text = re.sub(r"\{\{value_str:([^}]+)\}\}", lambda m: _value(m.group(1) + "|str"), text)
     text = re.sub(r"\{\{value:([^}]+)\}\}", lambda m: _value(m.group(1)), text)
     with open(os.path.join(RESULTS, "REPORT.md"), "w") as fh:
         fh.write(text)

@@ -89,7 +89,7 @@ def save_results(results, path=JSON_PATH):
     atomic_write(path, lambda fh: fh.write(text))
 
 
-def run(plan, protocol_name="seed", path=JSON_PATH, limit=None):
+def run(plan, protocol_name="seed", path=JSON_PATH, limit=None, engines=("nnlite", "keras")):
     """Train every (model, seed) of ``plan`` with both engines. ``limit`` (smoke tests only):
     use the first ``limit`` training and test images and 1 epoch."""
     from baselines.train import SEED_PROTOCOL, mnist_arrays, train_keras
@@ -106,9 +106,10 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None):
         for seed in seeds:
             done = {(r["engine"], r["model"], r["seed"], r.get("protocol_name", "seed"))
                     for r in results["runs"]}
-            todo = [e for e in ("nnlite", "keras") if (e, name, seed, protocol_name) not in done]
-            agreed = any(a["model"] == name and a["seed"] == seed for a in results["agreement"])
-            if name == "cnn" and not agreed:
+            todo = [e for e in engines if (e, name, seed, protocol_name) not in done]
+            agreed = any(a["model"] == name and a["seed"] == seed
+                         and a["protocol_name"] == protocol_name for a in results["agreement"])
+            if name == "cnn" and not agreed and len(engines) == 2:
                 todo = ["nnlite", "keras"]     # the agreement check needs both trained models
             trained = {}
             for engine in todo:
@@ -129,7 +130,8 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None):
                 agreement.update(model=name, seed=seed, protocol_name=protocol_name)
                 print(f"[parity]   agreement {agreement}", flush=True)
                 results["agreement"] = [a for a in results["agreement"] if not (
-                    a["model"] == name and a["seed"] == seed)] + [agreement]
+                    a["model"] == name and a["seed"] == seed
+                    and a["protocol_name"] == protocol_name)] + [agreement]
                 save_results(results, path)
 
 
@@ -210,6 +212,9 @@ def main(argv=None):
     r.add_argument("--plan", nargs="+", default=["ann:0,1,2", "cnn:0,1,2"],
                    help="MODEL:SEEDS items, run in order (default: ann:0,1,2 cnn:0,1,2)")
     r.add_argument("--json", default=JSON_PATH)
+    r.add_argument("--engines", nargs="+", choices=["nnlite", "keras"],
+                   default=["nnlite", "keras"], help="train only these engines (no agreement "
+                                                     "check unless both)")
     r.add_argument("--limit", type=int, help="smoke run: first N images, 1 epoch (use --json "
                                              "elsewhere)")
     a = sub.add_parser("agreement", help="train a model briefly in both engines, swap them, "
@@ -227,7 +232,8 @@ def main(argv=None):
     m.add_argument("--md", default=MD_PATH)
     args = p.parse_args(argv)
     if args.action == "run":
-        run(parse_plan(args.plan), path=args.json, limit=args.limit)
+        run(parse_plan(args.plan), path=args.json, limit=args.limit,
+            engines=tuple(args.engines))
     elif args.action == "numerical":
         numerical(path=args.json)
     elif args.action == "agreement":

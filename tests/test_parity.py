@@ -6,9 +6,16 @@ Adam divides every gradient by its own magnitude, so a weight whose true gradien
 CNN's conv biases, cancelled by the BatchNormalization after them) moves by +-lr times the sign
 of each engine's float32 rounding noise. In float64 that noise is ~1e-14 and drowns in epsilon.
 
-Inputs are uniform random images: no exact ties for MaxPool to break (TensorFlow does not
-promise which maximum of a tie gets the gradient). VGG16 runs at width 0.125 (and 0.25 for the
-forward pass) with dropout 0 to stay fast; dropout is identity at rate 0 in both engines.
+Float32 is still checked where rounding cannot decide the outcome: every forward pass, the ANN's
+and VGG16's gradients and the ANN's Adam steps with the issue's tolerances, and the CNN's
+gradients against the float64 reference (nnlite no less accurate than Keras).
+
+Weights: BN layers get random gamma/beta/moving statistics, biases random values, kernels are
+scaled so every layer's output has std 0.5 (``baselines.parity.make_pair``): logits of a real
+size, so an absolute tolerance of 1e-4 tests something. Inputs are uniform random images: no
+exact ties for MaxPool to break (TensorFlow does not promise which maximum of a tie gets the
+gradient). VGG16 runs at width 0.125 (and 0.25 for the forward pass) with dropout 0 to stay
+fast; dropout is identity at rate 0 in both engines.
 """
 import numpy as np
 import pytest
@@ -103,15 +110,20 @@ def test_gradients_float32_every_weight(name):
 def test_cnn_float32_gradients_no_less_accurate_than_keras():
     """In float32 the CNN's gradients differ from Keras' by rounding (its conv biases have a true
     gradient of 0, so both engines return pure noise there). Measured against the float64
-    gradient, nnlite's float32 error is at most Keras' own (x2 for noise-vs-noise arrays)."""
+    gradient: over all weights nnlite's float32 error is no larger than Keras' own, and no
+    single array's is more than 4x Keras' (small arrays make that ratio noisy: ~0.2-1.8 here)."""
     nn, k = pair("cnn")
     x, y = batch(8, 3)
     _, g_ref = P.nnlite_loss_and_grads(P.with_dtype(nn, "float64"), x.astype("float64"), y)
     _, g_nn = P.nnlite_loss_and_grads(nn, x, y)
     _, g_k = P.keras_loss_and_grads(k, x, y)
+
+    def total_error(grads):
+        return np.sqrt(sum(float(((g - r) ** 2).sum()) for g, r in zip(grads, g_ref)))
+    assert total_error(g_nn) <= total_error(g_k)
     for name, ref, a, b in zip(P.weight_names(nn), g_ref, g_nn, g_k):
         err_nn, err_k = np.abs(a - ref).max(), np.abs(b - ref).max()
-        assert err_nn <= 2 * err_k + 1e-9, (name, err_nn, err_k)
+        assert err_nn <= 4 * err_k, (name, err_nn, err_k)
 
 
 def test_regularization_loss_equal():
