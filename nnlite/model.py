@@ -41,6 +41,9 @@ class Sequential:
             raise ConfigError(f"Sequential.add expects an nnlite Layer, got {type(layer).__name__}")
         if self.input_shape is not None:
             raise ConfigError("cannot add layers to a built model")
+        if any(layer is other for other in self.layers):
+            raise ConfigError(f"layer '{layer.name}' is already in this model; a layer owns its "
+                              "weights, so use a new instance for each position")
         index = len(self.layers)
         if layer.name is None:
             base = _snake(type(layer).__name__)

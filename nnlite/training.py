@@ -145,6 +145,8 @@ def fit(model, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_d
             in_step = False          # True while weights / BN state may be half-updated
             try:
                 for b in range(start, n_batches):
+                    for cb in cbs:
+                        cb.on_batch_begin(b)
                     idx = order[b * batch_size:(b + 1) * batch_size]
                     xb, yb = x[idx], y[idx]
                     if batch_transform is not None:

@@ -218,3 +218,31 @@ def test_cli_user_errors_exit_2_without_traceback(argv, pattern, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert re.search(pattern, err, re.S), err
+
+
+def test_the_same_layer_instance_twice_is_refused():
+    from nnlite.layers import Dense
+    dense = Dense(4)
+    with pytest.raises(nnlite.ConfigError, match="already in this model"):
+        nnlite.Sequential([dense, dense])
+
+
+def test_fit_calls_on_batch_begin_and_end_in_pairs():
+    from nnlite.callbacks import Callback
+    from nnlite.layers import Dense
+
+    class Recorder(Callback):
+        def __init__(self):
+            self.events = []
+
+        def on_batch_begin(self, batch, logs=None):
+            self.events.append(("begin", batch))
+
+        def on_batch_end(self, batch, logs=None):
+            self.events.append(("end", batch))
+    model = nnlite.Sequential([Dense(2)], input_shape=(3,), seed=0)
+    model.compile(nnlite.optimizers.SGD(0.1))
+    rec = Recorder()
+    model.fit(np.zeros((5, 3), np.float32), np.zeros(5, int), batch_size=2, verbose=0,
+              callbacks=[rec])
+    assert rec.events == [("begin", 0), ("end", 0), ("begin", 1), ("end", 1), ("begin", 2), ("end", 2)]
