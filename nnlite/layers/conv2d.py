@@ -11,7 +11,7 @@ Inference on a large batch does the same per chunk of images (see INFERENCE_COLS
 import numpy as np
 
 from .. import activations, initializers
-from ..ops import col2im, conv_output_size, im2col, same_padding, sum_rows
+from ..ops import col2im, im2col, sum_rows, window_geometry
 from ..validation import positive_int
 from .base import Layer, check_padding, expect_rank, to_pair
 
@@ -38,15 +38,7 @@ class Conv2D(Layer):
         self.bias_initializer = bias_initializer
 
     def _geometry(self, input_shape):
-        h, w, _ = input_shape
-        (kh, kw), (sh, sw) = self.kernel_size, self.strides
-        oh = conv_output_size(h, kh, sh, self.padding)
-        ow = conv_output_size(w, kw, sw, self.padding)
-        if self.padding == "same":
-            pad_top, pad_left = same_padding(h, kh, sh)[0], same_padding(w, kw, sw)[0]
-        else:
-            pad_top = pad_left = 0
-        return oh, ow, pad_top, pad_left
+        return window_geometry(input_shape, self.kernel_size, self.strides, self.padding)
 
     def build(self, input_shape):
         expect_rank(self, input_shape, 3, "NHWC images (batch, height, width, channels)")

@@ -3,7 +3,7 @@ that one position (the first maximum in row-major window order on an exact tie).
 
 Shapes: x (N, H, W, C) -> y (N, OH, OW, C).
 """
-from ..ops import conv_output_size, maxpool_backward, maxpool_forward, same_padding
+from ..ops import maxpool_backward, maxpool_forward, window_geometry
 from .base import Layer, check_padding, expect_rank, to_pair
 
 
@@ -16,13 +16,7 @@ class MaxPool2D(Layer):
         self.padding = check_padding(padding)
 
     def _geometry(self, input_shape):
-        h, w, _ = input_shape
-        (ph, pw), (sh, sw) = self.pool_size, self.strides
-        oh = conv_output_size(h, ph, sh, self.padding)
-        ow = conv_output_size(w, pw, sw, self.padding)
-        pt = same_padding(h, ph, sh)[0] if self.padding == "same" else 0
-        pl = same_padding(w, pw, sw)[0] if self.padding == "same" else 0
-        return oh, ow, pt, pl
+        return window_geometry(input_shape, self.pool_size, self.strides, self.padding)
 
     def build(self, input_shape):
         expect_rank(self, input_shape, 3, "NHWC images (batch, height, width, channels)")

@@ -5,12 +5,12 @@ The loops are serial Numba ``njit`` functions compiled once and cached on disk (
 im2col is a NumPy strided view + one copy. Their slow, obviously-correct loop references live in
 ``tests/reference.py``; why each is written the way it is: benchmarks/results/REPORT.md.
 """
-from .im2col import conv_output_size, same_padding, im2col, col2im
+from .im2col import conv_output_size, same_padding, window_geometry, im2col, col2im
 from .pool import maxpool_forward, maxpool_backward
 from .batchnorm import bn_input_grad, bn_normalize, bn_param_grads, bn_stats
 from .reduce import sum_rows
 from .update import adam_update, sgd_momentum_update
 
-__all__ = ["conv_output_size", "same_padding", "im2col", "col2im",
+__all__ = ["conv_output_size", "same_padding", "window_geometry", "im2col", "col2im",
            "maxpool_forward", "maxpool_backward", "adam_update", "sgd_momentum_update",
            "bn_stats", "bn_normalize", "bn_param_grads", "bn_input_grad", "sum_rows"]

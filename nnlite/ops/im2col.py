@@ -29,6 +29,17 @@ def same_padding(size, kernel, stride):
     return total // 2, total - total // 2
 
 
+def window_geometry(input_shape, window, strides, padding):
+    """(OH, OW, pad_top, pad_left) of a sliding window over an (H, W, C) input — shared by
+    Conv2D and MaxPool2D so both follow Keras' 'valid' / TensorFlow's 'same' rules."""
+    h, w = input_shape[0], input_shape[1]
+    (kh, kw), (sh, sw) = window, strides
+    oh, ow = conv_output_size(h, kh, sh, padding), conv_output_size(w, kw, sw, padding)
+    if padding == "same":
+        return oh, ow, same_padding(h, kh, sh)[0], same_padding(w, kw, sw)[0]
+    return oh, ow, 0, 0
+
+
 def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow):
     """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C); out-of-image taps are 0."""
     n, h, w, c = x.shape
