@@ -190,6 +190,10 @@ def table_targets():
         if _exists(f"tuned/{name}_choice.json"):
             acc = 100 * _load(f"tuned/{name}_choice.json")["test_acc"]
             rows.append([name, TARGETS[name], f"{acc:.2f}", _verdict(acc, TARGETS[name])])
+    if not _exists("tuned/vgg16_choice.json"):
+        rows.append(["vgg16", TARGETS["vgg16"], "unfinished", "not measured (run unfinished)"])
+    if not _exists("ensemble/summary.json"):
+        rows.append(["ensemble", TARGETS["ensemble"], "not run", "not measured (needs the VGG16)"])
     if _exists("ensemble/summary.json"):
         acc = [r for r in _load("ensemble/summary.json")["rows"]
                if r["models"] == "ann+cnn+vgg16"][0]["test_acc"]
@@ -198,12 +202,43 @@ def table_targets():
     return _md(["model", "target test %", "nnlite test %", "verdict"], rows)
 
 
+def table_vgg_status():
+    """One sentence on the tuned VGG16 run: final numbers, or how far it got."""
+    run = "tuned/vgg16-affine-cosine-5ep"
+    if _exists(f"{run}/result.json"):
+        r = _load(f"{run}/result.json")
+        return (f"It reaches {100 * r['val_acc']:.2f} % validation and **{100 * r['test_acc']:.2f} %** "
+                "test accuracy.")
+    if _exists(f"{run}/history.json"):
+        h = _load(f"{run}/history.json")
+        return (f"**Unfinished when this report was generated**: {len(h['loss'])} of 5 epochs done, "
+                f"validation accuracy {100 * h['val_acc'][-1]:.2f} % after the last one (the run "
+                "continues in the background; see the final note).")
+    return "_(not started)_"
+
+
+def table_unfinished():
+    """Runs with a training history but no result.json when the report was generated."""
+    rows = []
+    for folder, _, files in sorted(os.walk(RESULTS)):
+        if "run.json" in files and "result.json" not in files and "history.json" in files:
+            h = _load(os.path.relpath(os.path.join(folder, "history.json"), RESULTS))
+            with open(os.path.join(folder, "run.json")) as fh:
+                cfg = json.load(fh)["config"]
+            rows.append([os.path.relpath(folder, RESULTS), f"{len(h['loss'])} / {cfg['epochs']}",
+                         f"{100 * h['val_acc'][-1]:.2f}" if h.get("val_acc") else ""])
+    if not rows:
+        return "None: every run had finished."
+    return _md(["run", "epochs done / planned", "last val %"], rows)
+
+
 def _verdict(acc, target):
     return "met" if acc >= target else f"missed by {target - acc:.2f} points"
 
 
 TABLES = {"seed": table_seed, "tuned": table_tuned, "ann_sweep": table_ann_sweep,
           "cnn_sweep": table_cnn_sweep, "per_class": table_per_class,
+          "vgg_status": table_vgg_status, "unfinished": table_unfinished,
           "preprocessing": table_preprocessing, "ensemble": table_ensemble,
           "fashion": table_fashion, "cost": table_cost, "targets": table_targets}
 
@@ -214,7 +249,11 @@ def _value(spec):
     if not _exists(rel):
         return "_(pending)_"
     v = _load(rel)
-    for k in keys.split("."):
+    parts = keys.split(".")
+    while parts:                   # keys may contain dots ("affine aug."): join greedily
+        k = parts.pop(0)
+        while isinstance(v, dict) and k not in v and parts:
+            k += "." + parts.pop(0)
         v = v[int(k)] if isinstance(v, list) else v[k]
     if fmt == "pct":
         return f"{100 * v:.2f}"

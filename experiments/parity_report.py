@@ -315,9 +315,14 @@ def summary_section(rows, agreement):
                 "this few seeds the test only detects large differences)" if w else
                 "no t-test: fewer than 2 seeds per engine")
         se = (math.sqrt(sum((sd[e] ** 2) / n[e] for e in ENGINES)) if w else float("nan"))
+        need = (math.ceil(sum(sd[e] ** 2 for e in ENGINES) / 0.075 ** 2) if w else 0)
         resolved = (f" The standard error of that difference is {se:.2f} pp"
-                    + (", so the 0.15 pp criterion is met by the point estimate but not "
-                       "resolved by this many seeds." if se > 0.15 else ".") if w else "")
+                    + (f": {n['nnlite']} seeds per engine cannot resolve 0.15 pp either way "
+                       f"(about {need} per engine would bring 2 standard errors to 0.15 pp); "
+                       "this spread, present in both engines, is the measured reason: the "
+                       "data show no difference between the engines but cannot bound it to "
+                       "0.15 pp."
+                       if se > 0.15 else ".") if w else "")
         out.append(f"- {r['model'].upper()}, seed protocol: mean test accuracy nnlite − Keras "
                    f"= {r['diff_pp']:+.2f} pp ({verdict}; n = {n['nnlite']} / {n['keras']} "
                    f"seeds); {test}.{resolved}")
