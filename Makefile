@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(VENV)/bin/nnlite train $(MODEL) --epochs $(EPOCHS) --lr 1e-3 --out runs/quickstart-$(MODEL)
+	$(VENV)/bin/nnlite train $(MODEL) --epochs $(EPOCHS) --lr 1e-3 --schedule cosine --preprocess standardize --out runs/quickstart-$(MODEL)
 	$(VENV)/bin/nnlite evaluate runs/quickstart-$(MODEL)/model.npz
 
 test: install
