@@ -1,6 +1,7 @@
 """Accuracy parity: train each model with nnlite and with Keras under the same protocol.
 
     python -m experiments.parity run --plan ann:0,1,2 cnn:0,1,2 vgg16:0     # slow, resumable
+    python -m experiments.parity run --protocol tuned --plan ann:0,1,2 cnn:0,1,2 vgg16:0
     python -m experiments.parity agreement --model cnn --epochs 1          # transfer check only
     python -m experiments.parity numerical                                 # compare tables
     python -m experiments.parity report                                    # JSON -> parity.md
@@ -32,12 +33,20 @@ MODEL_KWARGS = {"ann": {}, "cnn": {}, "vgg16": {"width": 0.25}}
 
 def train_nnlite(name, seed, data, model_kwargs, protocol):
     """Build nnlite's model ``name`` and train it under ``protocol``; returns (model, record)."""
+    from baselines.train import COSINE_ALPHA, model_options, steps_per_epoch
     from nnlite import models, optimizers
+    from nnlite.preprocess import make_augment
+    from nnlite.schedules import CosineDecay
     (xtr, ytr), (xte, yte) = data
-    model = models.build(name, seed=seed, **model_kwargs)
-    model.compile(optimizers.Adam(protocol["learning_rate"]))
+    model = models.build(name, seed=seed, **model_options(protocol), **model_kwargs)
+    lr = protocol["learning_rate"]
+    if protocol.get("schedule", "constant") == "cosine":
+        lr = CosineDecay(lr, steps_per_epoch(len(xtr), protocol) * protocol["epochs"],
+                         alpha=COSINE_ALPHA)
+    model.compile(optimizers.Adam(lr))
     hist = model.fit(xtr, ytr, batch_size=protocol["batch_size"], epochs=protocol["epochs"],
-                     validation_split=protocol["validation_split"], verbose=0)
+                     validation_split=protocol["validation_split"], verbose=0,
+                     batch_transform=make_augment(protocol.get("augment", "none")))
     test_loss, test_acc = model.evaluate(xte, yte)
     h = hist.history
     record = {"engine": "nnlite", "model": name, "seed": int(seed), "model_kwargs": model_kwargs,
@@ -92,17 +101,17 @@ def save_results(results, path=JSON_PATH):
 def run(plan, protocol_name="seed", path=JSON_PATH, limit=None, engines=("nnlite", "keras")):
     """Train every (model, seed) of ``plan`` with both engines. ``limit`` (smoke tests only):
     use the first ``limit`` training and test images and 1 epoch."""
-    from baselines.train import SEED_PROTOCOL, mnist_arrays, train_keras
-    protocols = {"seed": SEED_PROTOCOL}
-    protocol = protocols[protocol_name]
+    from baselines.train import SEED_PROTOCOL, TUNED_PROTOCOLS, mnist_arrays, train_keras
     data = mnist_arrays()
     if limit:
         (xtr, ytr), (xte, yte) = data
         data = (xtr[:limit], ytr[:limit]), (xte[:limit], yte[:limit])
-        protocol = dict(protocol, epochs=1)
     results = load_results(path)
     results.setdefault("machine_per_launch", []).append(machine_info())
     for name, seeds in plan:
+        protocol = SEED_PROTOCOL if protocol_name == "seed" else TUNED_PROTOCOLS[name]
+        if limit:
+            protocol = dict(protocol, epochs=1)
         for seed in seeds:
             done = {(r["engine"], r["model"], r["seed"], r.get("protocol_name", "seed"))
                     for r in results["runs"]}
@@ -211,6 +220,9 @@ def main(argv=None):
     r = sub.add_parser("run", help="train both engines (resumable; writes parity.json)")
     r.add_argument("--plan", nargs="+", default=["ann:0,1,2", "cnn:0,1,2"],
                    help="MODEL:SEEDS items, run in order (default: ann:0,1,2 cnn:0,1,2)")
+    r.add_argument("--protocol", choices=["seed", "tuned"], default="seed",
+                   help="seed: Adam 1e-4, 5 epochs; tuned: each model's chosen recipe "
+                        "(baselines.train.TUNED_PROTOCOLS)")
     r.add_argument("--json", default=JSON_PATH)
     r.add_argument("--engines", nargs="+", choices=["nnlite", "keras"],
                    default=["nnlite", "keras"], help="train only these engines (no agreement "
@@ -232,7 +244,7 @@ def main(argv=None):
     m.add_argument("--md", default=MD_PATH)
     args = p.parse_args(argv)
     if args.action == "run":
-        run(parse_plan(args.plan), path=args.json, limit=args.limit,
+        run(parse_plan(args.plan), protocol_name=args.protocol, path=args.json, limit=args.limit,
             engines=tuple(args.engines))
     elif args.action == "numerical":
         numerical(path=args.json)
