@@ -17,9 +17,10 @@ from nnlite.ops.threads import blas_threads, num_threads
 
 
 def sgemm_peak(size=1024, repeats=20, threads=None):
-    """Best float32 GFLOP/s of a square (size x size) @ (size x size) product, with BLAS limited
-    to ``threads`` (default: nnlite's setting, NNLITE_NUM_THREADS)."""
-    with blas_threads(threads):
+    """Best float32 GFLOP/s of a square (size x size) @ (size x size) product, with BLAS using
+    ``threads`` threads (default: as many as nnlite's worker threads, NNLITE_NUM_THREADS: the
+    arithmetic peak of the cores nnlite computes on)."""
+    with blas_threads(threads or num_threads()):
         return _sgemm_peak(size, repeats)
 
 
@@ -50,8 +51,8 @@ def layer_flops(layer, batch):
 
 
 def profile_model(name, batch, repeats=20, width=0.25, seed=0):
-    """-> list of rows {layer, kind, fwd_ms, bwd_ms, fwd_gflops, bwd_gflops} + totals, with BLAS
-    threads as nnlite's fit uses them."""
+    """-> list of rows {layer, kind, fwd_ms, bwd_ms, fwd_gflops, bwd_gflops} + totals, with
+    threads as nnlite's fit uses them (NNLITE_NUM_THREADS workers, one-thread BLAS)."""
     with blas_threads():
         return _profile_model(name, batch, repeats, width, seed)
 
@@ -102,7 +103,7 @@ def _profile_model(name, batch, repeats, width, seed):
                      "fwd_gflops": flops / f_ms / 1e6 if flops else None,
                      "bwd_gflops": 2 * flops / b_ms / 1e6 if flops else None})
     return {"model": name, "batch": batch, "repeats": repeats, "layers": rows,
-            "blas_threads": num_threads(),
+            "threads": num_threads(),
             "loss_ms": float(np.median(misc["loss"]) * 1e3),
             "optimizer_ms": float(np.median(misc["optimizer"]) * 1e3),
             "step_ms": float(np.median(misc["step_total"]) * 1e3),
@@ -113,7 +114,7 @@ def format_profile(prof, peak):
     """Markdown table of one profile, with % of the sgemm peak for conv/dense layers."""
     lines = [f"**{prof['model']}, batch {prof['batch']}** — one training step "
              f"{prof['step_ms']:.2f} ms median ({prof['samples_per_s']:,.0f} samples/s; "
-             f"sgemm peak {peak:.0f} GFLOP/s; BLAS threads {prof['blas_threads']})", "",
+             f"nnlite threads {prof.get('threads', 1)}; sgemm peak {peak:.0f} GFLOP/s with as many BLAS threads)", "",
              "| layer | output | fwd ms | bwd ms | fwd GFLOP/s (% peak) | bwd GFLOP/s (% peak) |",
              "|---|---|---:|---:|---:|---:|"]
 

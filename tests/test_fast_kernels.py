@@ -56,14 +56,16 @@ def test_float32_adam_kernel_stays_float32_and_matches_float64_within_rounding(r
     np.testing.assert_allclose(w32, w64, rtol=1e-5, atol=1e-6)
 
 
-def test_blas_thread_setting(monkeypatch):
-    monkeypatch.setenv("NNLITE_NUM_THREADS", "2")
-    assert num_threads() == 2
+def test_thread_setting(monkeypatch):
+    from nnlite.ops.threads import available_cores
+    monkeypatch.setenv("NNLITE_NUM_THREADS", "3")
+    assert num_threads() == 3
     monkeypatch.delenv("NNLITE_NUM_THREADS")
-    assert num_threads() == 1
-    monkeypatch.setenv("NNLITE_NUM_THREADS", "many")
-    with pytest.raises(ConfigError, match="NNLITE_NUM_THREADS"):
-        num_threads()
+    assert num_threads() == available_cores() >= 1
+    for bad in ("many", "0", "-2"):
+        monkeypatch.setenv("NNLITE_NUM_THREADS", bad)
+        with pytest.raises(ConfigError, match="NNLITE_NUM_THREADS"):
+            num_threads()
     monkeypatch.delenv("NNLITE_NUM_THREADS")
     threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -77,22 +79,32 @@ def test_blas_thread_setting(monkeypatch):
     assert numpy_blas_threads() == before        # the caller's setting is restored
 
 
-def test_chunked_conv_inference_equals_one_shot_and_backward_still_works(rng, monkeypatch):
-    import nnlite.layers.conv2d as conv_module
+@pytest.mark.parametrize("training", [True, False])
+def test_chunked_conv_equals_one_shot_for_any_thread_count(rng, monkeypatch, training):
+    """Conv2D cuts the batch into chunks of images run on worker threads: the output, dx and
+    the summed dK/dbias equal one im2col over the whole batch, for 1 or 3 threads; inference
+    keeps no cols, so backward after it rebuilds them per chunk."""
+    import nnlite.ops.parallel as parallel
     from nnlite.layers import Conv2D
     layer = Conv2D(4, 3, padding="same", activation="relu", dtype="float64")
     layer.rng = rng
     x = rng.standard_normal((7, 6, 5, 2))
-    one_shot = layer(x)                                   # small batch: a single im2col
+    monkeypatch.setattr(parallel, "MIN_SPLIT", 10 ** 9)
+    one_shot = layer(x, training=True)                    # builds; a single chunk
+    assert len(layer._chunks) == 1
     g = rng.standard_normal(one_shot.shape)
     dx_one_shot = layer.backward(g)
-    dk_one_shot = layer.grads["kernel"].copy()
-    per_image = 6 * 5 * 3 * 3 * 2 * 8
-    monkeypatch.setattr(conv_module, "INFERENCE_COLS_BYTES", 2 * per_image)   # 2 images/chunk
-    chunked = layer.forward(x, training=False)
-    np.testing.assert_allclose(chunked, one_shot, rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(layer.backward(g), dx_one_shot, rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(layer.grads["kernel"], dk_one_shot, rtol=1e-12, atol=1e-12)
+    dk_one_shot, db_one_shot = layer.grads["kernel"].copy(), layer.grads["bias"].copy()
+    monkeypatch.setattr(parallel, "MIN_SPLIT", 1)
+    monkeypatch.setattr(parallel, "CONV_CHUNK", 1)             # 7 images -> 4 chunks
+    for threads in ("1", "3"):
+        monkeypatch.setenv("NNLITE_NUM_THREADS", threads)
+        chunked = layer.forward(x, training=training)
+        assert len(layer._chunks) == 4
+        np.testing.assert_allclose(chunked, one_shot, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(layer.backward(g), dx_one_shot, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["kernel"], dk_one_shot, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(layer.grads["bias"], db_one_shot, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["ann", "cnn"])

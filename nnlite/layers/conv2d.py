@@ -1,4 +1,4 @@
-"""Conv2D (NHWC) as im2col + one matrix product.
+"""Conv2D (NHWC) as im2col + one matrix product per chunk of images.
 
 Shapes: x (N, H, W, C) -> y (N, OH, OW, F); kernel (KH, KW, C, F), bias (F,).
 Forward:  cols = im2col(x) (N*OH*OW, KH*KW*C);  y = act(cols @ K + b),  K = kernel as (KH*KW*C, F)
@@ -6,20 +6,17 @@ Backward, with dz = act'(y) * dy as (N*OH*OW, F):
     dK    = cols^T dz           -> reshaped to (KH, KW, C, F)
     dbias = sum over rows of dz
     dx    = col2im(dz K^T)      (the adjoint of im2col scatters-adds overlapping windows)
-Inference on a large batch does the same per chunk of images (see INFERENCE_COLS_BYTES).
+Every formula is row-separable over images, so the batch is cut into chunks of a few images
+(``nnlite.ops.parallel``): each chunk's cols stay cache-sized and the chunks run on worker
+threads; dK and dbias are the chunks' partial sums added in chunk order.
 """
 import numpy as np
 
 from .. import activations, initializers
-from ..ops import col2im, im2col, sum_rows, window_geometry
+from ..ops import col2im_add, im2col, map_chunks, sum_in_order, sum_rows, window_geometry
+from ..ops import parallel
 from ..validation import positive_int
 from .base import Layer, check_padding, expect_rank, to_pair
-
-
-# Inference on big batches runs im2col on chunks of images whose cols fit in this many bytes:
-# a (1000, 28, 28, 32) batch through a 5x5 conv would otherwise build a 627 MB cols matrix
-# (page faults and memory traffic: CNN predict at batch 1000 ran about 2x slower unchunked).
-INFERENCE_COLS_BYTES = 8 * 2 ** 20
 
 
 class Conv2D(Layer):
@@ -63,45 +60,51 @@ class Conv2D(Layer):
     def forward(self, x, training=False):
         n = x.shape[0]
         oh, ow, _, _ = self._geometry(x.shape[1:])
+        f = self.filters
+        kernel = self.params["kernel"].reshape(-1, f)
         self._x = x
-        per_image = oh * ow * self.params["kernel"].size // self.filters * x.itemsize
-        step = max(1, INFERENCE_COLS_BYTES // per_image)
-        if training or n <= step:
-            self._cols = self._im2col(x)
-            self._y = self._matmul_bias_act(self._cols).reshape(n, oh, ow, self.filters)
-        else:   # inference on a big batch: im2col a few images at a time (bounded memory)
-            self._cols = None                   # backward re-creates it from self._x
-            self._y = np.empty((n, oh, ow, self.filters), x.dtype)
-            for i in range(0, n, step):
-                chunk = self._matmul_bias_act(self._im2col(x[i:i + step]))
-                self._y[i:i + step] = chunk.reshape(-1, oh, ow, self.filters)
-        return self._y
+        self._y = y = np.empty((n, oh, ow, f), x.dtype)
+
+        def forward_chunk(part):
+            cols = self._im2col(x[part])
+            out = y[part].reshape(-1, f)        # a view: y is C-contiguous, part cuts axis 0
+            np.matmul(cols, kernel, out=out)
+            out += self.params["bias"]
+            act = self._act(out)
+            if act is not out:                  # relu/tanh/linear work in place, others not
+                out[...] = act
+            return cols if training else None   # inference keeps no cols (memory)
+        kh, kw = self.kernel_size
+        self._chunks = parallel.chunks(n, oh * ow * kh * kw * x.shape[-1], parallel.CONV_CHUNK)
+        self._cols = map_chunks(forward_chunk, self._chunks)
+        return y
 
     def _im2col(self, x):
         oh, ow, pt, pl = self._geometry(x.shape[1:])
         kh, kw = self.kernel_size
         return im2col(x, kh, kw, self.strides[0], pt, pl, oh, ow)
 
-    def _matmul_bias_act(self, cols):
-        z = cols @ self.params["kernel"].reshape(-1, self.filters)
-        z += self.params["bias"]
-        return self._act(z)
-
     def backward(self, grad_out, input_grad=True):
         """-> dx; with ``input_grad=False`` only the weight gradients (returns None): training
         skips dx for the lowest layer with weights, since nothing below it learns."""
         n, oh, ow, f = grad_out.shape
-        h, w, c = self.input_shape
         kh, kw = self.kernel_size
         _, _, pt, pl = self._geometry(self.input_shape)
-        cols = self._cols if self._cols is not None else self._im2col(self._x)
-        dz = self._act_backward(self._y, grad_out).reshape(-1, f)
-        self.grads["kernel"] = (cols.T @ dz).reshape(self.params["kernel"].shape)
-        self.grads["bias"] = sum_rows(dz)
-        if not input_grad:
-            return None
-        dcols = dz @ self.params["kernel"].reshape(-1, f).T
-        return col2im(dcols, n, h, w, c, kh, kw, self.strides[0], pt, pl, oh, ow)
+        kernel = self.params["kernel"].reshape(-1, f)
+        dx = np.zeros((n,) + tuple(self.input_shape), grad_out.dtype) if input_grad else None
+
+        def backward_chunk(i):
+            part = self._chunks[i]
+            cols = self._cols[i] if self._cols[i] is not None else self._im2col(self._x[part])
+            dz = self._act_backward(self._y[part], grad_out[part]).reshape(-1, f)
+            if input_grad:
+                col2im_add(dz @ kernel.T, dx[part], kh, kw, self.strides[0], pt, pl, oh, ow)
+            return cols.T @ dz, sum_rows(dz)
+        partial = map_chunks(backward_chunk, range(len(self._chunks)))
+        self.grads["kernel"] = sum_in_order([p[0] for p in partial]).reshape(
+            self.params["kernel"].shape)
+        self.grads["bias"] = sum_in_order([p[1] for p in partial])
+        return dx
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,

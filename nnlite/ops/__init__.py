@@ -1,16 +1,20 @@
 """Pure numerical kernels (no layer state): im2col/col2im, max pooling, batch-norm passes,
-bias sums, fused optimiser updates, and the BLAS thread setting (``threads.py``).
+bias sums, fused optimiser updates, the thread setting (``threads.py``) and the chunk-parallel
+map the layers use (``parallel.py``).
 
-The loops are serial Numba ``njit`` functions compiled once and cached on disk (``cache=True``);
+The loops are serial Numba ``njit`` functions (``nogil``: worker threads run them side by
+side) compiled once and cached on disk (``cache=True``);
 im2col is a NumPy strided view + one copy. Their slow, obviously-correct loop references live in
 ``tests/reference.py``; why each is written the way it is: benchmarks/results/REPORT.md.
 """
-from .im2col import conv_output_size, same_padding, window_geometry, im2col, col2im
+from .im2col import conv_output_size, same_padding, window_geometry, im2col, col2im, col2im_add
+from .parallel import chunks, map_chunks, sum_in_order
 from .pool import maxpool_forward, maxpool_backward
 from .batchnorm import bn_input_grad, bn_normalize, bn_param_grads, bn_stats
 from .reduce import sum_rows
 from .update import adam_update, sgd_momentum_update
 
 __all__ = ["conv_output_size", "same_padding", "window_geometry", "im2col", "col2im",
+           "col2im_add", "chunks", "map_chunks", "sum_in_order",
            "maxpool_forward", "maxpool_backward", "adam_update", "sgd_momentum_update",
            "bn_stats", "bn_normalize", "bn_param_grads", "bn_input_grad", "sum_rows"]

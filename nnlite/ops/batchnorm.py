@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bn_stats(x):
     """x (M, C) -> (mean (C,), biased variance (C,)), two passes (mean, then squared deviations)."""
     m, c = x.shape
@@ -25,7 +25,7 @@ def bn_stats(x):
     return mean.astype(x.dtype), (q / m).astype(x.dtype)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bn_normalize(x, mean, inv_std, gamma, beta):
     """-> (xhat, y) with xhat = (x - mean) * inv_std and y = gamma * xhat + beta; all (M, C)."""
     m, c = x.shape
@@ -39,7 +39,7 @@ def bn_normalize(x, mean, inv_std, gamma, beta):
     return xhat, y
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bn_param_grads(dy, xhat):
     """-> (dgamma = sum_r dy*xhat, dbeta = sum_r dy), both (C,), float64 accumulation."""
     m, c = dy.shape
@@ -52,7 +52,7 @@ def bn_param_grads(dy, xhat):
     return dg.astype(dy.dtype), db.astype(dy.dtype)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def bn_input_grad(dy, xhat, scale, dgamma, dbeta):
     """Training-mode dx = scale * (dy - dbeta/M - xhat * dgamma/M), (M, C)."""
     m, c = dy.shape

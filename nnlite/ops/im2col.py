@@ -8,8 +8,8 @@ Keras kernel (KH, KW, C, F) reshaped to (KH*KW*C, F). Out-of-image taps are zero
 
 Speed (measured, see benchmarks/results/REPORT.md): ``im2col`` is a strided VIEW of the
 (zero-padded) input with shape (N, OH, OW, KH, KW, C), made contiguous by ONE copy — 2-3x faster
-than a Numba gather loop. ``col2im`` is a serial Numba loop that adds whole channel vectors.
-Neither uses threads: on 2 shared cores a thread pool's fork/join costs more than it saves.
+than a Numba gather loop. ``col2im`` is a serial Numba loop that adds whole channel vectors. Both are serial: Conv2D
+calls them per chunk of images from its worker threads (``parallel.py``).
 """
 import numba
 import numpy as np
@@ -56,11 +56,19 @@ def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow):
     return windows.reshape(n * oh * ow, kh * kw * c)       # the one copy
 
 
-@numba.njit(cache=True)
 def col2im(cols, n_img, h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow):
     """Adjoint of im2col: cols (N*OH*OW, KH*KW*C) -> dx (N, H, W, C), overlapping taps summed
     in a fixed order (deterministic)."""
     dx = np.zeros((n_img, h, w, c), dtype=cols.dtype)
+    col2im_add(cols, dx, kh, kw, stride, pad_top, pad_left, oh, ow)
+    return dx
+
+
+@numba.njit(cache=True, nogil=True)
+def col2im_add(cols, dx, kh, kw, stride, pad_top, pad_left, oh, ow):
+    """dx (N, H, W, C) += col2im(cols): the loop itself, writing into a caller's buffer (a
+    chunk of a batch's dx). Adds whole channel vectors: contiguous reads and writes."""
+    n_img, h, w, c = dx.shape
     for n in range(n_img):
         for i in range(oh):
             for j in range(ow):
@@ -76,4 +84,3 @@ def col2im(cols, n_img, h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow):
                         base = (a * kw + b) * c
                         for ch in range(c):
                             dx[n, y, xx, ch] += cols[row, base + ch]
-    return dx

@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def maxpool_forward(x, ph, pw, stride_h, stride_w, pad_top, pad_left, oh, ow):
     """x (N, H, W, C) -> (out (N, OH, OW, C), argmax (N, OH, OW, C) as flat y*W+x index).
 
@@ -44,7 +44,7 @@ def maxpool_forward(x, ph, pw, stride_h, stride_w, pad_top, pad_left, oh, ow):
     return out, arg
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def maxpool_backward(grad_out, arg, h, w):
     """Route each window's gradient to its argmax: (N, OH, OW, C) -> (N, H, W, C)."""
     n_img, oh, ow, c = grad_out.shape

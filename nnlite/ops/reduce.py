@@ -7,7 +7,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def sum_rows(a):
     """a (M, F) -> (F,) column sums in a's dtype, accumulated in float64."""
     m, f = a.shape

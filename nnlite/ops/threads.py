@@ -1,14 +1,13 @@
-"""How many threads the BLAS behind NumPy's matmul may use while nnlite computes.
+"""How many threads nnlite computes with, and keeping BLAS itself single-threaded meanwhile.
 
-Default 1, set with the environment variable ``NNLITE_NUM_THREADS``. Why (measured on the
-2-core shared machine, see benchmarks/results/REPORT.md): when other processes compete for the
-cores, OpenBLAS's worker threads spin and wait for each other and a training step becomes 5-50x
-slower (CNN batch 32: 560 ms/step with 2 BLAS threads vs 108 ms with 1). nnlite's own Numba
-kernels are serial for the same reason. On an idle machine, ``NNLITE_NUM_THREADS=2`` lets large
-matrix products use both cores.
-
-The limit is applied only inside ``fit``/``predict``/``evaluate`` (about 20 us per call) and
-restored afterwards, so the caller's own NumPy code keeps its setting.
+``NNLITE_NUM_THREADS`` (default: the cores this process may run on) is the number of worker
+threads that share a batch's chunks of images (``nnlite/ops/parallel.py``). Each worker calls
+a ONE-thread BLAS: inside ``fit``/``predict``/``evaluate`` nnlite limits the BLAS behind NumPy
+to one thread (about 20 us per call, restored afterwards, so the caller's own NumPy code keeps
+its setting). Why (measured on the 2-core shared machine, see benchmarks/results/REPORT.md):
+OpenBLAS's own worker threads spin and wait for each other when other processes compete for
+the cores (CNN batch 32: 560 ms/step with 2 BLAS threads vs 108 ms with 1), while nnlite's
+chunk workers simply block.
 """
 import contextlib
 import os
@@ -16,21 +15,31 @@ import os
 _controller = None
 
 
+def available_cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):     # not Linux
+        return os.cpu_count() or 1
+
+
 def num_threads():
-    """The BLAS thread count nnlite uses (``NNLITE_NUM_THREADS``, default 1)."""
-    value = os.environ.get("NNLITE_NUM_THREADS", "1")
+    """nnlite's worker-thread count (``NNLITE_NUM_THREADS``, default ``available_cores()``)."""
+    value = os.environ.get("NNLITE_NUM_THREADS")
+    if value is None or value.strip() == "":
+        return available_cores()
     try:
         n = int(value)
     except ValueError:
+        n = 0
+    if n < 1:
         from ..errors import ConfigError
-        raise ConfigError(f"NNLITE_NUM_THREADS must be a positive integer, got {value!r}") \
-            from None
-    return max(1, n)
+        raise ConfigError(f"NNLITE_NUM_THREADS must be a positive integer, got {value!r}")
+    return n
 
 
 @contextlib.contextmanager
-def blas_threads(n=None):
-    """Run the block with BLAS limited to ``n`` threads (default: ``num_threads()``)."""
+def blas_threads(n=1):
+    """Run the block with the BLAS behind NumPy limited to ``n`` threads (default 1)."""
     global _controller
     try:
         if _controller is None:
@@ -39,5 +48,5 @@ def blas_threads(n=None):
     except ImportError:              # threadpoolctl missing: leave BLAS as it is
         yield
         return
-    with _controller.limit(limits=n or num_threads(), user_api="blas"):
+    with _controller.limit(limits=n, user_api="blas"):
         yield

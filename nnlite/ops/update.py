@@ -8,7 +8,7 @@ import numba
 import numpy as np
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def adam_update(w, g, m, v, alpha, beta_1, beta_2, epsilon):
     """Keras 3 Adam on flat arrays, in place (alpha already holds the bias corrections):
 
@@ -32,7 +32,7 @@ def adam_update(w, g, m, v, alpha, beta_1, beta_2, epsilon):
         w[i] -= alpha * mi / (np.sqrt(vi) + epsilon)
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def sgd_momentum_update(w, g, velocity, lr, momentum, nesterov):
     """Keras 3 SGD with momentum, in place: v = momentum*v - lr*g; w += v (or Nesterov)."""
     for i in range(w.size):
