@@ -22,7 +22,7 @@ def add_arguments(p):
     p.add_argument("--batches", nargs="+", type=int, metavar="B",
                    help="training batch sizes (default 16 32 64 128 256; --quick: 32)")
     p.add_argument("--nnlite-threads", type=int, metavar="N",
-                   help="BLAS threads for nnlite (sets NNLITE_NUM_THREADS; nnlite's default: 1)")
+                   help="worker threads for nnlite (sets NNLITE_NUM_THREADS; nnlite's default: all cores)")
     p.add_argument("--keras-threads", type=int, metavar="N",
                    help="TensorFlow intra- and inter-op threads (default: TensorFlow's own)")
     p.add_argument("--no-widths", action="store_true",

@@ -39,10 +39,12 @@ def _sgemm_peak(size, repeats):
 
 
 def layer_flops(layer, batch):
-    """Forward multiply-add flops (2*M*K*N) of a Conv2D / Dense layer, else 0."""
+    """Forward multiply-add flops (2*M*K*N) of a Conv2D / Dense layer, else 0. For Conv2D only
+    the kernel taps that touch the image count (the ones nnlite computes, ``used_taps``)."""
     if isinstance(layer, Conv2D):
-        kh, kw, c, f = layer.params["kernel"].shape
-        oh, ow, _ = layer.compute_output_shape(layer.input_shape)
+        taps_h, taps_w, oh, ow, _, _ = layer._taps(layer.input_shape)
+        _, _, c, f = layer.params["kernel"].shape
+        kh, kw = taps_h.stop - taps_h.start, taps_w.stop - taps_w.start
         return 2.0 * batch * oh * ow * kh * kw * c * f
     if isinstance(layer, Dense):
         k, n = layer.params["kernel"].shape

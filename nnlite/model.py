@@ -16,6 +16,8 @@ from .layers.base import Layer
 from .ops.threads import blas_threads
 from .validation import as_float_array, as_labels, positive_int
 
+INFERENCE_PASS_VALUES = 2 ** 21    # values in a pass's largest activation (8 MB in float32)
+
 
 class Sequential:
     def __init__(self, layers=None, input_shape=None, seed=None, name="sequential"):
@@ -190,16 +192,27 @@ class Sequential:
                    initial_epoch=initial_epoch, checkpoint_path=checkpoint_path, resume=resume,
                    batch_transform=batch_transform)
 
+    def _inference_pass(self, batch_size):
+        """Images per forward pass in predict/evaluate: ``batch_size``, but at most what keeps
+        the largest activation within ``INFERENCE_PASS_VALUES`` (inference results do not
+        depend on the pass size). Measured, CNN predict(batch_size=1000): 2,100 samples/s in
+        passes of 1000, 4,000-4,200 in passes of 64-128 (no 100 MB activations to page in)."""
+        largest, shape = 1, self.input_shape
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+            largest = max(largest, int(np.prod(shape)))
+        return max(1, min(batch_size, INFERENCE_PASS_VALUES // largest))
+
     def predict(self, x, batch_size=256, verbose=0):
         """Logits (N, classes), computed in batches (inference mode)."""
         x = self._check_x(x)
-        batch_size = positive_int(batch_size, "batch_size")
-        if len(x) <= batch_size:             # one batch (the drawing app): no concatenate copy
+        step = self._inference_pass(positive_int(batch_size, "batch_size"))
+        if len(x) <= step:                   # one batch (the drawing app): no concatenate copy
             with blas_threads():
                 return self.forward(x)
         with blas_threads():
-            return np.concatenate([self.forward(x[i:i + batch_size])
-                                   for i in range(0, len(x), batch_size)])
+            return np.concatenate([self.forward(x[i:i + step])
+                                   for i in range(0, len(x), step)])
 
     def predict_proba(self, x, batch_size=256):
         """Class probabilities: softmax of the logits."""
@@ -211,13 +224,13 @@ class Sequential:
         self._require_compiled()
         x = self._check_x(x)
         y = as_labels(y, "y", self.output_shape[-1], length=len(x))
-        batch_size = positive_int(batch_size, "batch_size")
+        step = self._inference_pass(positive_int(batch_size, "batch_size"))
         total, correct = 0.0, 0
         with blas_threads():
-            for i in range(0, len(x), batch_size):
-                logits = self.forward(x[i:i + batch_size])
-                total += self.loss.forward(logits, y[i:i + batch_size]) * len(logits)
-                correct += int(np.count_nonzero(logits.argmax(1) == y[i:i + batch_size]))
+            for i in range(0, len(x), step):
+                logits = self.forward(x[i:i + step])
+                total += self.loss.forward(logits, y[i:i + step]) * len(logits)
+                correct += int(np.count_nonzero(logits.argmax(1) == y[i:i + step]))
         result = {"loss": total / len(x) + self.regularization_loss(),
                   "accuracy": correct / len(x)}
         return result if return_dict else [result["loss"], result["accuracy"]]

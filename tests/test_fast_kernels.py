@@ -126,3 +126,55 @@ def test_training_step_skipping_the_first_input_gradient_gives_the_same_weights(
     for l in model.layers:
         for k, g in l.grads.items():
             np.testing.assert_array_equal(g, full[(l.name, k)])
+
+
+@pytest.mark.parametrize("size, kernel, stride", [(1, 3, 1), (2, 5, 1), (2, 5, 2), (1, 5, 2)])
+def test_conv_leaves_out_taps_that_only_meet_padding(rng, size, kernel, stride):
+    """On tiny 'same' inputs some kernel taps never touch the image; Conv2D leaves them out of
+    im2col. Outputs and gradients must equal the full-kernel loop reference, and the left-out
+    taps' kernel gradient must be exactly 0."""
+    from nnlite.layers import Conv2D
+    from nnlite.ops import used_taps, window_geometry
+    from reference import conv2d_reference
+    layer = Conv2D(3, kernel, strides=stride, padding="same", dtype="float64")
+    layer.rng = rng
+    x = rng.standard_normal((4, size, size, 2))
+    y = layer(x, training=True)
+    k, b = layer.params["kernel"], layer.params["bias"]
+    oh, _, pt, _ = window_geometry((size, size), (kernel, kernel), (stride, stride), "same")
+    first, stop = used_taps(size, kernel, stride, pt, oh)
+    assert stop - first < kernel                                  # some taps were left out
+    np.testing.assert_allclose(y, conv2d_reference(x, k, b, stride, "same"), atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    dx = layer.backward(g)
+    eps = 1e-6                              # the left-out taps: numerically zero gradient
+    unused = np.ones(kernel, bool)
+    unused[first:stop] = False
+    assert np.all(layer.grads["kernel"][unused] == 0)
+    assert np.all(layer.grads["kernel"][:, unused] == 0)
+    dx_num = np.zeros_like(x)
+    for idx in [(0, 0, 0, 0), (1, size - 1, size - 1, 1), (3, size // 2, 0, 0)]:
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += eps
+        xm[idx] -= eps
+        f = lambda v: np.sum(conv2d_reference(v, k, b, stride, "same") * g)
+        dx_num[idx] = (f(xp) - f(xm)) / (2 * eps)
+        assert abs(dx[idx] - dx_num[idx]) < 1e-6
+
+
+def test_predict_and_evaluate_cap_the_pass_size_without_changing_results(rng, monkeypatch):
+    """predict/evaluate run at most INFERENCE_PASS_VALUES // (largest activation) images per
+    forward pass; logits, loss and accuracy equal one forward pass over the whole batch."""
+    import nnlite.model as model_module
+    import nnlite.models
+    model = nnlite.models.build("cnn", seed=1)
+    model.compile("adam")
+    x = rng.random((37, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 37)
+    whole = model.forward(x)
+    monkeypatch.setattr(model_module, "INFERENCE_PASS_VALUES", 28 * 28 * 32 * 5)
+    assert model._inference_pass(1000) == 5
+    np.testing.assert_allclose(model.predict(x, batch_size=1000), whole, rtol=1e-6, atol=1e-6)
+    loss, acc = model.evaluate(x, y, batch_size=1000)
+    assert acc == np.mean(whole.argmax(1) == y)
+    assert abs(loss - (model.loss.forward(whole, y) + model.regularization_loss())) < 1e-5

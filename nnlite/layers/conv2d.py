@@ -8,12 +8,14 @@ Backward, with dz = act'(y) * dy as (N*OH*OW, F):
     dx    = col2im(dz K^T)      (the adjoint of im2col scatters-adds overlapping windows)
 Every formula is row-separable over images, so the batch is cut into chunks of a few images
 (``nnlite.ops.parallel``): each chunk's cols stay cache-sized and the chunks run on worker
-threads; dK and dbias are the chunks' partial sums added in chunk order.
+threads; dK and dbias are the chunks' partial sums added in chunk order. Kernel taps that
+only ever meet zero padding (``used_taps``) are left out of cols; their dK is 0.
 """
 import numpy as np
 
 from .. import activations, initializers
-from ..ops import col2im_add, im2col, map_chunks, sum_in_order, sum_rows, window_geometry
+from ..ops import (col2im_add, im2col, map_chunks, sum_in_order, sum_rows, used_taps,
+                   window_geometry)
 from ..ops import parallel
 from ..validation import positive_int
 from .base import Layer, check_padding, expect_rank, to_pair
@@ -57,16 +59,34 @@ class Conv2D(Layer):
         oh, ow, _, _ = self._geometry(input_shape)
         return (oh, ow, self.filters)
 
+    def _taps(self, input_shape):
+        """-> (taps_h, taps_w, oh, ow, pad_top, pad_left): slices of the kernel's taps that can
+        touch the image, and im2col's geometry for that smaller kernel."""
+        oh, ow, pt, pl = self._geometry(input_shape)
+        (kh, kw), s = self.kernel_size, self.strides[0]
+        a0, a1 = used_taps(input_shape[0], kh, s, pt, oh)
+        b0, b1 = used_taps(input_shape[1], kw, s, pl, ow)
+        return slice(a0, a1), slice(b0, b1), oh, ow, pt - a0, pl - b0
+
+    def _used_kernel(self, taps_h, taps_w):
+        """The used taps of the kernel as a (taps*C, F) matrix (a view when all are used)."""
+        kernel = self.params["kernel"][taps_h, taps_w]
+        return np.ascontiguousarray(kernel).reshape(-1, self.filters)
+
+    def _im2col(self, x, taps_h, taps_w, oh, ow, pt, pl):
+        return im2col(x, taps_h.stop - taps_h.start, taps_w.stop - taps_w.start, self.strides[0],
+                      pt, pl, oh, ow)
+
     def forward(self, x, training=False):
         n = x.shape[0]
-        oh, ow, _, _ = self._geometry(x.shape[1:])
+        taps_h, taps_w, oh, ow, pt, pl = self._taps(x.shape[1:])
         f = self.filters
-        kernel = self.params["kernel"].reshape(-1, f)
+        kernel = self._used_kernel(taps_h, taps_w)
         self._x = x
         self._y = y = np.empty((n, oh, ow, f), x.dtype)
 
         def forward_chunk(part):
-            cols = self._im2col(x[part])
+            cols = self._im2col(x[part], taps_h, taps_w, oh, ow, pt, pl)
             out = y[part].reshape(-1, f)        # a view: y is C-contiguous, part cuts axis 0
             np.matmul(cols, kernel, out=out)
             out += self.params["bias"]
@@ -74,35 +94,32 @@ class Conv2D(Layer):
             if act is not out:                  # relu/tanh/linear work in place, others not
                 out[...] = act
             return cols if training else None   # inference keeps no cols (memory)
-        kh, kw = self.kernel_size
-        self._chunks = parallel.chunks(n, oh * ow * kh * kw * x.shape[-1], parallel.CONV_CHUNK)
+        self._chunks = parallel.chunks(n, oh * ow * kernel.shape[0], parallel.CONV_CHUNK)
         self._cols = map_chunks(forward_chunk, self._chunks)
         return y
-
-    def _im2col(self, x):
-        oh, ow, pt, pl = self._geometry(x.shape[1:])
-        kh, kw = self.kernel_size
-        return im2col(x, kh, kw, self.strides[0], pt, pl, oh, ow)
 
     def backward(self, grad_out, input_grad=True):
         """-> dx; with ``input_grad=False`` only the weight gradients (returns None): training
         skips dx for the lowest layer with weights, since nothing below it learns."""
-        n, oh, ow, f = grad_out.shape
-        kh, kw = self.kernel_size
-        _, _, pt, pl = self._geometry(self.input_shape)
-        kernel = self.params["kernel"].reshape(-1, f)
+        n, f = grad_out.shape[0], self.filters
+        taps_h, taps_w, oh, ow, pt, pl = self._taps(self.input_shape)
+        kh, kw = taps_h.stop - taps_h.start, taps_w.stop - taps_w.start
+        kernel = self._used_kernel(taps_h, taps_w)
         dx = np.zeros((n,) + tuple(self.input_shape), grad_out.dtype) if input_grad else None
 
         def backward_chunk(i):
             part = self._chunks[i]
-            cols = self._cols[i] if self._cols[i] is not None else self._im2col(self._x[part])
+            cols = self._cols[i]
+            if cols is None:                    # forward ran in inference mode
+                cols = self._im2col(self._x[part], taps_h, taps_w, oh, ow, pt, pl)
             dz = self._act_backward(self._y[part], grad_out[part]).reshape(-1, f)
             if input_grad:
                 col2im_add(dz @ kernel.T, dx[part], kh, kw, self.strides[0], pt, pl, oh, ow)
             return cols.T @ dz, sum_rows(dz)
         partial = map_chunks(backward_chunk, range(len(self._chunks)))
-        self.grads["kernel"] = sum_in_order([p[0] for p in partial]).reshape(
-            self.params["kernel"].shape)
+        dkernel = np.zeros_like(self.params["kernel"])
+        dkernel[taps_h, taps_w] = sum_in_order([p[0] for p in partial]).reshape(kh, kw, -1, f)
+        self.grads["kernel"] = dkernel
         self.grads["bias"] = sum_in_order([p[1] for p in partial])
         return dx
 

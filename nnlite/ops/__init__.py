@@ -7,7 +7,8 @@ side) compiled once and cached on disk (``cache=True``);
 im2col is a NumPy strided view + one copy. Their slow, obviously-correct loop references live in
 ``tests/reference.py``; why each is written the way it is: benchmarks/results/REPORT.md.
 """
-from .im2col import conv_output_size, same_padding, window_geometry, im2col, col2im, col2im_add
+from .im2col import (conv_output_size, same_padding, window_geometry, im2col, col2im,
+                     col2im_add, used_taps)
 from .parallel import chunks, map_chunks, sum_in_order
 from .pool import maxpool_forward, maxpool_backward
 from .batchnorm import bn_input_grad, bn_normalize, bn_param_grads, bn_stats
@@ -15,6 +16,6 @@ from .reduce import sum_rows
 from .update import adam_update, sgd_momentum_update
 
 __all__ = ["conv_output_size", "same_padding", "window_geometry", "im2col", "col2im",
-           "col2im_add", "chunks", "map_chunks", "sum_in_order",
+           "col2im_add", "used_taps", "chunks", "map_chunks", "sum_in_order",
            "maxpool_forward", "maxpool_backward", "adam_update", "sgd_momentum_update",
            "bn_stats", "bn_normalize", "bn_param_grads", "bn_input_grad", "sum_rows"]

@@ -40,6 +40,14 @@ def window_geometry(input_shape, window, strides, padding):
     return oh, ow, 0, 0
 
 
+def used_taps(size, kernel, stride, pad_before, out):
+    """(first, stop): the kernel taps along one axis that fall inside the image for at least one
+    output position (conservatively, for strides > 1). The others only ever meet zero padding,
+    e.g. a 3x3 'same' conv on a 1x1 input uses just the centre tap, so im2col can leave them
+    out (9x less work for VGG16's last three convolutions on MNIST)."""
+    return max(0, pad_before - (out - 1) * stride), min(kernel, size + pad_before)
+
+
 def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow):
     """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C); out-of-image taps are 0."""
     n, h, w, c = x.shape
