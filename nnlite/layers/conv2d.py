@@ -73,9 +73,17 @@ class Conv2D(Layer):
         kernel = self.params["kernel"][taps_h, taps_w]
         return np.ascontiguousarray(kernel).reshape(-1, self.filters)
 
-    def _im2col(self, x, taps_h, taps_w, oh, ow, pt, pl):
+    def _im2col(self, x, taps_h, taps_w, oh, ow, pt, pl, out=None):
         return im2col(x, taps_h.stop - taps_h.start, taps_w.stop - taps_w.start, self.strides[0],
-                      pt, pl, oh, ow)
+                      pt, pl, oh, ow, out)
+
+    def _cols_buffer(self, i, shape, dtype):
+        """Training reuses chunk i's cols array from the previous step when the shape matches:
+        a fresh multi-MB array is page-faulted in on every step (measured below)."""
+        buf = self._buffers.get(i)
+        if buf is None or buf.shape != shape or buf.dtype != dtype:
+            buf = self._buffers[i] = np.empty(shape, dtype)   # distinct i: no race between threads
+        return buf
 
     def forward(self, x, training=False):
         n = x.shape[0]
@@ -84,9 +92,13 @@ class Conv2D(Layer):
         kernel = self._used_kernel(taps_h, taps_w)
         self._x = x
         self._y = y = np.empty((n, oh, ow, f), x.dtype)
+        self._buffers = getattr(self, "_buffers", {})
 
-        def forward_chunk(part):
-            cols = self._im2col(x[part], taps_h, taps_w, oh, ow, pt, pl)
+        def forward_chunk(i):
+            part = self._chunks[i]
+            buf = self._cols_buffer(i, ((part.stop - part.start) * oh * ow, kernel.shape[0]),
+                                    x.dtype) if training else None
+            cols = self._im2col(x[part], taps_h, taps_w, oh, ow, pt, pl, buf)
             out = y[part].reshape(-1, f)        # a view: y is C-contiguous, part cuts axis 0
             np.matmul(cols, kernel, out=out)
             out += self.params["bias"]
@@ -95,7 +107,7 @@ class Conv2D(Layer):
                 out[...] = act
             return cols if training else None   # inference keeps no cols (memory)
         self._chunks = parallel.chunks(n, oh * ow * kernel.shape[0], parallel.CONV_CHUNK)
-        self._cols = map_chunks(forward_chunk, self._chunks)
+        self._cols = map_chunks(forward_chunk, range(len(self._chunks)))
         return y
 
     def backward(self, grad_out, input_grad=True):

@@ -48,8 +48,9 @@ def used_taps(size, kernel, stride, pad_before, out):
     return max(0, pad_before - (out - 1) * stride), min(kernel, size + pad_before)
 
 
-def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow):
-    """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C); out-of-image taps are 0."""
+def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow, out=None):
+    """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C); out-of-image taps are 0. ``out``: a C-contiguous
+    array of that shape and x's dtype to write into (reused buffers skip page faults)."""
     n, h, w, c = x.shape
     pad_bottom = max((oh - 1) * stride + kh - h - pad_top, 0)
     pad_right = max((ow - 1) * stride + kw - w - pad_left, 0)
@@ -61,7 +62,10 @@ def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow):
     sn, sh, sw, sc = xp.strides
     windows = np.lib.stride_tricks.as_strided(
         xp, (n, oh, ow, kh, kw, c), (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False)
-    return windows.reshape(n * oh * ow, kh * kw * c)       # the one copy
+    if out is None:
+        return windows.reshape(n * oh * ow, kh * kw * c)   # the one copy
+    np.copyto(out.reshape(n, oh, ow, kh, kw, c), windows)
+    return out
 
 
 def col2im(cols, n_img, h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow):
