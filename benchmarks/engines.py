@@ -82,7 +82,8 @@ class NnliteEngine(_Engine):
         import nnlite
         from nnlite.ops.threads import num_threads
         return {"nnlite": nnlite.__version__, "numpy": numpy.__version__,
-                "numba": numba.__version__, "nnlite_blas_threads": num_threads()}
+                "numba": numba.__version__, "nnlite_threads": num_threads(),
+                "blas_threads_inside_nnlite": 1}
 
 
 class KerasEngine(_Engine):

@@ -206,7 +206,8 @@ def run(quick=False, models=None, repeats=None, with_keras=True, env=None, batch
               time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
               "machine": machine_info(), "engines": engines, "keras_skipped": keras_note,
               "config": cfg, "repeats": repeats, "env": env or {},
-              "sgemm_peak_gflops": {"nnlite_threads": sgemm_peak(size=512 if quick else 1024),
+              "sgemm_peak_gflops": {"threads_1": sgemm_peak(size=512 if quick else 1024,
+                                                            threads=1),
                                     "threads_2": sgemm_peak(size=512 if quick else 1024,
                                                             threads=2)},
               "models": []}

@@ -170,11 +170,11 @@ def build(result_path=None):
              f"BLAS {mach['blas'][0]['internal_api']} {mach['blas'][0]['version']} "
              f"({mach['blas'][0]['architecture']}).",
              f"- Load average (1/5/15 min) at start {', '.join(f'{v:.1f}' for v in mach['load_average_start'])}"
-             f", at end {', '.join(f'{v:.1f}' for v in mach['load_average_end'])}: **the machine "
-             f"was shared with other jobs**; medians and same-run ratios are the numbers to read.",
+             f", at end {', '.join(f'{v:.1f}' for v in mach['load_average_end'])}; "
+             f"medians and same-run ratios are the numbers to read.",
              f"- float32 sgemm peak measured by the harness (best of 20 1024² products): "
-             f"{peak['nnlite_threads']:.0f} GFLOP/s with 1 BLAS thread (nnlite's default), "
-             f"{peak['threads_2']:.0f} GFLOP/s with 2.",
+             f"{peak.get('threads_1', peak.get('nnlite_threads')):.0f} GFLOP/s with 1 BLAS "
+             f"thread, {peak['threads_2']:.0f} GFLOP/s with 2.",
              f"- Versions: " + ", ".join(f"{k} {v}" for e in result["engines"] for k, v in
                                          result["models"][0]["engines"][e]["setup"]["versions"]
                                          .items()), "",

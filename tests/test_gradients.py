@@ -44,6 +44,20 @@ def test_conv2d(rng, padding, stride, kernel, channels):
     assert_small(check_layer(layer, x))
 
 
+@pytest.mark.parametrize("padding,size", [("same", (7, 8)), ("valid", (6, 7)), ("same", (5, 4))])
+def test_conv2d_winograd_path(rng, padding, size):
+    """3x3 stride-1 convolutions with >= WINOGRAD_MIN_CHANNELS inputs take the Winograd path."""
+    from nnlite.layers.conv2d import WINOGRAD_MIN_CHANNELS
+    layer = Conv2D(3, 3, padding=padding, dtype="float64")
+    layer.rng = rng
+    x = rng.standard_normal((2, *size, WINOGRAD_MIN_CHANNELS))
+    layer.ensure_built(x.shape[1:])
+    layer.params["bias"][:] = rng.standard_normal(3)
+    layer.forward(x, training=True)
+    assert layer._winograd
+    assert_small(check_layer(layer, x))
+
+
 def test_conv2d_relu(rng):
     layer = Conv2D(3, 3, padding="same", activation="relu", dtype="float64")
     layer.rng = rng

@@ -16,9 +16,19 @@ import numpy as np
 from .. import activations, initializers
 from ..ops import (col2im_add, im2col, map_chunks, sum_in_order, sum_rows, used_taps,
                    window_geometry)
-from ..ops import parallel
+from ..ops import parallel, winograd
 from ..validation import positive_int
 from .base import Layer, check_padding, expect_rank, to_pair
+
+
+# 3x3 stride-1 convolutions with at least this many input channels and output rows/columns use
+# Winograd F(2x2, 3x3) (nnlite/ops/winograd.py): 16 instead of 36 multiplications per 2x2 output
+# tile. Measured per layer (forward + backward, batch 32, benchmarks/results/REPORT.md): 1.2-1.8x
+# faster than im2col from 16 channels and 7x7 outputs up; slower on 3x3 outputs (tiles of 2x2
+# cover 4x4, a third of the work wasted) and, by its GEMMs with 1-row K, on 1-channel inputs.
+WINOGRAD = True
+WINOGRAD_MIN_CHANNELS = 16
+WINOGRAD_MIN_SIZE = 4
 
 
 class Conv2D(Layer):
@@ -85,29 +95,52 @@ class Conv2D(Layer):
             buf = self._buffers[i] = np.empty(shape, dtype)   # distinct i: no race between threads
         return buf
 
+    def _uses_winograd(self, input_shape, taps_h, taps_w):
+        """Winograd F(2x2, 3x3) for 3x3 stride-1 kernels whose taps all touch the image, on
+        inputs and outputs large enough to gain (see WINOGRAD_MIN_CHANNELS above)."""
+        oh, ow = self.compute_output_shape(input_shape)[:2]
+        return (WINOGRAD and self.kernel_size == (3, 3) and self.strides == (1, 1)
+                and taps_h == slice(0, 3) and taps_w == slice(0, 3)
+                and input_shape[2] >= WINOGRAD_MIN_CHANNELS and min(oh, ow) >= WINOGRAD_MIN_SIZE)
+
+    def _bias_act(self, y):
+        """y (rows, F) in place: y = act(y + bias)."""
+        y += self.params["bias"]
+        act = self._act(y)
+        if act is not y:                        # relu/tanh/linear work in place, others not
+            y[...] = act
+
     def forward(self, x, training=False):
-        n = x.shape[0]
-        taps_h, taps_w, oh, ow, pt, pl = self._taps(x.shape[1:])
-        f = self.filters
-        kernel = self._used_kernel(taps_h, taps_w)
+        n, (h, w, c), f = x.shape[0], x.shape[1:], self.filters
+        taps_h, taps_w, oh, ow, pt, pl = self._taps((h, w, c))
         self._x = x
         self._y = y = np.empty((n, oh, ow, f), x.dtype)
         self._buffers = getattr(self, "_buffers", {})
+        self._winograd = self._uses_winograd((h, w, c), taps_h, taps_w)
+        if self._winograd:
+            u = winograd.kernel_transform(self.params["kernel"])
+            per_image = 16 * ((oh + 1) // 2) * ((ow + 1) // 2) * c      # values of V
 
-        def forward_chunk(i):
-            part = self._chunks[i]
-            buf = self._cols_buffer(i, ((part.stop - part.start) * oh * ow, kernel.shape[0]),
-                                    x.dtype) if training else None
-            cols = self._im2col(x[part], taps_h, taps_w, oh, ow, pt, pl, buf)
-            out = y[part].reshape(-1, f)        # a view: y is C-contiguous, part cuts axis 0
-            np.matmul(cols, kernel, out=out)
-            out += self.params["bias"]
-            act = self._act(out)
-            if act is not out:                  # relu/tanh/linear work in place, others not
-                out[...] = act
-            return cols if training else None   # inference keeps no cols (memory)
-        self._chunks = parallel.chunks(n, oh * ow * kernel.shape[0], parallel.CONV_CHUNK)
-        self._cols = map_chunks(forward_chunk, range(len(self._chunks)))
+            def forward_chunk(i):               # -> V of the chunk (backward needs it)
+                part = self._chunks[i]
+                v = winograd.conv_forward(x[part], u, pt, pl, y[part])
+                self._bias_act(y[part].reshape(-1, f))
+                return v if training else None
+        else:
+            kernel = self._used_kernel(taps_h, taps_w)
+            per_image = oh * ow * kernel.shape[0]                       # values of cols
+
+            def forward_chunk(i):               # -> cols of the chunk (backward needs them)
+                part = self._chunks[i]
+                buf = self._cols_buffer(i, ((part.stop - part.start) * oh * ow,
+                                            kernel.shape[0]), x.dtype) if training else None
+                cols = self._im2col(x[part], taps_h, taps_w, oh, ow, pt, pl, buf)
+                out = y[part].reshape(-1, f)    # a view: y is C-contiguous, part cuts axis 0
+                np.matmul(cols, kernel, out=out)
+                self._bias_act(out)
+                return cols if training else None   # inference keeps nothing (memory)
+        self._chunks = parallel.chunks(n, per_image, parallel.CONV_CHUNK)
+        self._saved = map_chunks(forward_chunk, range(len(self._chunks)))
         return y
 
     def backward(self, grad_out, input_grad=True):
@@ -116,22 +149,34 @@ class Conv2D(Layer):
         n, f = grad_out.shape[0], self.filters
         taps_h, taps_w, oh, ow, pt, pl = self._taps(self.input_shape)
         kh, kw = taps_h.stop - taps_h.start, taps_w.stop - taps_w.start
-        kernel = self._used_kernel(taps_h, taps_w)
         dx = np.zeros((n,) + tuple(self.input_shape), grad_out.dtype) if input_grad else None
+        if self._winograd:
+            u = winograd.kernel_transform(self.params["kernel"])
+        else:
+            kernel = self._used_kernel(taps_h, taps_w)
 
-        def backward_chunk(i):
+        def backward_chunk(i):                  # -> (partial dkernel or dU, partial dbias)
             part = self._chunks[i]
-            cols = self._cols[i]
-            if cols is None:                    # forward ran in inference mode
-                cols = self._im2col(self._x[part], taps_h, taps_w, oh, ow, pt, pl)
-            dz = self._act_backward(self._y[part], grad_out[part]).reshape(-1, f)
+            dz = self._act_backward(self._y[part], grad_out[part])
+            saved = self._saved[i]
+            if self._winograd:
+                if saved is None:               # forward ran in inference mode
+                    saved = winograd.conv_forward(self._x[part], u, pt, pl, np.empty_like(dz))
+                du = winograd.conv_backward(dz, saved, u, pt, pl, dx[part] if input_grad else None)
+                return du, sum_rows(dz.reshape(-1, f))
+            cols = saved if saved is not None else self._im2col(self._x[part], taps_h, taps_w,
+                                                                 oh, ow, pt, pl)
+            dz = dz.reshape(-1, f)
             if input_grad:
                 col2im_add(dz @ kernel.T, dx[part], kh, kw, self.strides[0], pt, pl, oh, ow)
             return cols.T @ dz, sum_rows(dz)
         partial = map_chunks(backward_chunk, range(len(self._chunks)))
-        dkernel = np.zeros_like(self.params["kernel"])
-        dkernel[taps_h, taps_w] = sum_in_order([p[0] for p in partial]).reshape(kh, kw, -1, f)
-        self.grads["kernel"] = dkernel
+        total = sum_in_order([p[0] for p in partial])
+        if self._winograd:
+            self.grads["kernel"] = winograd.kernel_transform_adjoint(total)
+        else:
+            self.grads["kernel"] = np.zeros_like(self.params["kernel"])
+            self.grads["kernel"][taps_h, taps_w] = total.reshape(kh, kw, -1, f)
         self.grads["bias"] = sum_in_order([p[1] for p in partial])
         return dx
 

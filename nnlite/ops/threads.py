@@ -39,8 +39,12 @@ def num_threads():
 
 @contextlib.contextmanager
 def blas_threads(n=1):
-    """Run the block with the BLAS behind NumPy limited to ``n`` threads (default 1)."""
+    """Run the block with the BLAS behind NumPy limited to ``n`` threads (default 1). nnlite
+    enters it around all its work (fit/predict/evaluate), so it also applies the process's
+    malloc settings once (``memory.keep_freed_memory``)."""
     global _controller
+    from .memory import keep_freed_memory
+    keep_freed_memory()
     try:
         if _controller is None:
             import threadpoolctl
