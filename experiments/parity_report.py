@@ -22,14 +22,16 @@ def _fmt_acc(values):
 
 
 def _seconds(runs):
-    """(mean s/epoch over all epochs, mean s/epoch without epoch 1) over the single-threaded
-    runs (a run with default threads on the oversubscribed machine is not comparable)."""
+    """(median s/epoch over all epochs, median without epoch 1) over the single-threaded runs
+    (a run with default threads on the oversubscribed machine is not comparable). Medians:
+    a few epochs contain pauses (training stopped while benchmarks ran)."""
     runs = [r for r in runs if r.get("threads") == "1"]
     if not runs:
         return "–"
     all_ = [s for r in runs for s in r["history"]["seconds"]]
     later = [s for r in runs for s in r["history"]["seconds"][1:]]
-    return f"{np.mean(all_):.0f} ({np.mean(later):.0f})" if later else f"{np.mean(all_):.0f}"
+    return (f"{np.median(all_):.0f} ({np.median(later):.0f})" if later
+            else f"{np.median(all_):.0f}")
 
 
 def welch(a, b):
@@ -109,53 +111,37 @@ def write_report(json_paths, numerical_json_path, md_path):
            f"Machine: {m0.get('cores', '?')} cores ({m0.get('cpu', '?')}), Python "
            f"{m0.get('python', '?')}, NumPy {m0.get('numpy', '?')}, Numba "
            f"{m0.get('numba', '?')}, TensorFlow {m0.get('tensorflow', '?')}, Keras "
-           f"{m0.get('keras', '?')}. The 2 cores were shared with ~6 other agents' jobs "
-           "(load average "
+           f"{m0.get('keras', '?')}. Load average when each `run` launch started: "
            + ", ".join(f"{m['load_average_at_start'][0]:.0f}" for m in machines
                        if "load_average_at_start" in m)
-           + " when the runs started), so seconds per epoch are inflated for both engines "
-           "and only roughly comparable; see benchmarks/ for controlled speed numbers.", ""]
+           + ". Session 1's runs shared the 2 cores with ~6 other agents' jobs; session 2's "
+           "ran as two single-threaded training processes side by side (one per core), both "
+           "stopped (SIGSTOP) while benchmarks ran. Seconds per epoch are therefore only "
+           "roughly comparable between the engines; see benchmarks/ for controlled speed "
+           "numbers.", ""]
 
-    out += summary_section(accuracy_rows(runs), data.get("agreement", []))
+    out += summary_section(runs, data.get("agreement", []))
     out += ["## 1. Numerical parity (same weights, same batches)", "",
             "From `baselines.parity.compare`, the same code as `nnlite compare MODEL` and the "
             "tests in `tests/test_parity.py`. BN layers get random gamma, beta and moving "
             "statistics; inputs are uniform random images (no MaxPool ties); dropout off.", ""]
     out += numerical_table(data.get("numerical", [])) or ["(not run)", ""]
 
-    out += ["## 2. Accuracy parity, seed protocol", "",
-            "Adam lr 1e-4, batch 32, 5 epochs; 48,000 train / 12,000 validation (the last "
-            "20 %, as Keras' `validation_split`) / 10,000 test; pixels / 255, float32 NHWC; "
-            "each engine initialises its own weights from the seed. Test accuracy in %, "
-            "mean ± sample std over seeds. Seconds per epoch include the validation pass; in "
-            "brackets without epoch 1 (Keras traces its graph, Numba may compile, in epoch 1); "
-            "both engines single-threaded (OMP/OpenBLAS/Numba/TF intra- and inter-op threads "
-            "= 1), runs with default threads left out of the timing.",
-            "",
-            "| model | nnlite test acc | Keras test acc | diff (pp) | Welch t-test | "
-            "nnlite s/epoch | Keras s/epoch | seeds |", "|---|---|---|---|---|---|---|---|"]
-    rows = accuracy_rows(runs)
-    for r in rows:
-        w = r["welch"]
-        wtxt = f"t = {w[0]:.2f}, p = {w[1]:.2f}" if w else "needs ≥ 2 seeds per engine"
-        diff = f"{r['diff_pp']:+.2f}" if r["diff_pp"] is not None else "–"
-        out.append(f"| {r['model']} | {_fmt_acc(r['acc']['nnlite'])} | "
-                   f"{_fmt_acc(r['acc']['keras'])} | {diff} | {wtxt} | "
-                   f"{_seconds(r['runs']['nnlite'])} | {_seconds(r['runs']['keras'])} | "
-                   f"nnlite {r['seeds']['nnlite']}, Keras {r['seeds']['keras']} |")
-    out.append("")
-    out += ["Per run:", "", "| model | engine | seed | test acc | val acc per epoch | "
-            "s/epoch | threads |", "|---|---|---|---|---|---|---|"]
-    for r in sorted(runs, key=lambda r: (r["model"], r["seed"], r["engine"])):
+    for number, protocol in ((2, "seed"), (3, "tuned")):
+        out += accuracy_section(number, protocol, runs)
+    out += ["Per run:", "", "| model | protocol | engine | seed | test acc | val acc per epoch | "
+            "median s/epoch | threads |", "|---|---|---|---|---|---|---|---|"]
+    for r in sorted(runs, key=lambda r: (r["model"], r.get("protocol_name", "seed"), r["seed"],
+                                         r["engine"])):
         threads = r.get("threads", "default")
-        out.append(f"| {r['model']} | {r['engine']} | {r['seed']} | "
-                   f"{100 * r['test_accuracy']:.2f} | "
+        out.append(f"| {r['model']} | {r.get('protocol_name', 'seed')} | {r['engine']} | "
+                   f"{r['seed']} | {100 * r['test_accuracy']:.2f} | "
                    + ", ".join(f"{100 * v:.2f}" for v in r["history"]["val_accuracy"])
                    + " | "
-                   f"{np.mean(r['history']['seconds']):.0f} | {threads} |")
+                   f"{np.median(r['history']['seconds']):.0f} | {threads} |")
     out.append("")
 
-    out += ["## 3. Trained CNN moved between the engines", "",
+    out += ["## 4. Trained CNN moved between the engines", "",
             "Each engine's trained CNN is moved to the other with `baselines.transfer` "
             "(weights and BN moving statistics) and both predict the 10,000 test digits.", "",
             "| training | seed | test acc nnlite / Keras | Keras-trained, predicted in "
@@ -186,10 +172,49 @@ def write_report(json_paths, numerical_json_path, md_path):
     return text
 
 
+PROTOCOLS = {
+    "seed": ("seed protocol", "Adam lr 1e-4 (constant), batch 32, 5 epochs, pixels / 255, no "
+             "augmentation, the models' default dropout (VGG16 0.5)"),
+    "tuned": ("tuned protocol", "each model's recipe chosen on validation accuracy by "
+              "`experiments/tuned.py` (`baselines.train.TUNED_PROTOCOLS`): batch 32; Adam with "
+              "cosine decay over all steps to 1 % (Keras' `CosineDecay`, nnlite's "
+              "`CosineDecay`); a standardise layer (Rescaling with MNIST's mean/std) inside the "
+              "model; ANN: lr 1e-3, 12 epochs, dropout 0.2, affine + elastic augmentation; "
+              "CNN: lr 1e-3, 6 epochs, affine augmentation; VGG16 (width 0.25): lr 5e-4, 5 "
+              "epochs, dropout 0.3, affine augmentation. The augmentation is nnlite's "
+              "`Augment` in both engines (Keras reads the batches from a `PyDataset`)"),
+}
+
+
+def accuracy_section(number, protocol, runs):
+    title, recipe = PROTOCOLS[protocol]
+    rows = accuracy_rows(runs, protocol)
+    out = [f"## {number}. Accuracy parity, {title}", "",
+           f"{recipe[0].upper() + recipe[1:]}; 48,000 train / 12,000 validation (the last 20 %, as "
+           "Keras' `validation_split`) / 10,000 test; float32 NHWC; each engine initialises "
+           "its own weights from the seed. Test accuracy in %, mean ± sample std over seeds. "
+           "Seconds per epoch (median over epochs, validation pass included; in brackets "
+           "without epoch 1, where Keras traces its graph) for single-threaded runs "
+           "(OMP/OpenBLAS/Numba/TF intra- and inter-op threads = 1).", ""]
+    if not rows:
+        return out + ["(not run)", ""]
+    out += ["| model | nnlite test acc | Keras test acc | diff (pp) | Welch t-test | "
+            "nnlite s/epoch | Keras s/epoch | seeds |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        w = r["welch"]
+        wtxt = f"t = {w[0]:.2f}, p = {w[1]:.2f}" if w else "needs ≥ 2 seeds per engine"
+        diff = f"{r['diff_pp']:+.2f}" if r["diff_pp"] is not None else "–"
+        out.append(f"| {r['model']} | {_fmt_acc(r['acc']['nnlite'])} | "
+                   f"{_fmt_acc(r['acc']['keras'])} | {diff} | {wtxt} | "
+                   f"{_seconds(r['runs']['nnlite'])} | {_seconds(r['runs']['keras'])} | "
+                   f"nnlite {r['seeds']['nnlite']}, Keras {r['seeds']['keras']} |")
+    return out + [""]
+
+
 def gradient_error_section(rows):
     if not rows:
         return []
-    out = ["## 4. Where the float32 differences come from", "",
+    out = ["## 5. Where the float32 differences come from", "",
            "CNN, one batch of 8: each engine's float32 gradient against the float64 gradient "
            "(nnlite's float64 gradient, equal to Keras' float64 gradient within the float64 "
            "column of section 1).",
@@ -206,7 +231,7 @@ def gradient_error_section(rows):
     return out
 
 
-NOTES = """## 5. Reading the numbers
+NOTES = """## 6. Reading the numbers
 
 **float64 (both engines) is the proof of identical algorithms.** Every check holds in float64
 for all three models, most by many orders of magnitude (section 1). Keras runs in
@@ -260,24 +285,21 @@ equal_var=False) on the per-seed test accuracies answers it where each engine ha
 
 
 def scope_section(runs, agreement):
-    """What was run, from the JSON, and what was not (CPU time on a shared 2-core machine)."""
-    out = ["## 6. What was run and what was not", ""]
-    for model in ("ann", "cnn", "vgg16"):
-        seeds = {e: sorted(r["seed"] for r in runs if r["model"] == model and r["engine"] == e)
-                 for e in ENGINES}
-        if any(seeds.values()):
-            out.append(f"- {model}, seed protocol: nnlite seeds {seeds['nnlite']}, Keras seeds "
-                       f"{seeds['keras']}.")
-        else:
-            out.append(f"- {model}, seed protocol: not run (no CPU time left on the shared "
-                       "machine).")
-    out += ["- Tuned protocol: not run in either engine for this comparison (it is defined by "
-            "nnlite's own experiments, issue 3; `baselines/train.py` implements only the seed "
-            "protocol in Keras).",
-            "- The nnlite training runs above were made while the two Adam fixes of section 5 "
-            "were being found: ANN seed 0 (nnlite) before both, the other nnlite runs after the "
-            "alpha fix and before the float32 `1 - beta` fix. Each changes a step by < 1e-5 "
-            "relative, far below what separates two seeds.",
+    """What was run, from the JSON, and what was not."""
+    out = ["## 7. What was run and what was not", ""]
+    for protocol in PROTOCOLS:
+        for model in ("ann", "cnn", "vgg16"):
+            seeds = {e: sorted(r["seed"] for r in runs if r["model"] == model
+                               and r["engine"] == e
+                               and r.get("protocol_name", "seed") == protocol)
+                     for e in ENGINES}
+            out.append(f"- {model}, {PROTOCOLS[protocol][0]}: " + (
+                f"nnlite seeds {seeds['nnlite']}, Keras seeds {seeds['keras']}."
+                if any(seeds.values()) else "not run."))
+    out += ["- The seed-protocol nnlite runs of session 1 were made while the two Adam fixes of "
+            "section 6 were being found: ANN seed 0 (nnlite) before both, the other session-1 "
+            "nnlite runs after the alpha fix and before the float32 `1 - beta` fix. Each "
+            "changes a step by < 1e-5 relative, far below what separates two seeds.",
             "- Trained-model transfer: CNN seeds " + (", ".join(
                 f"{a['seed']} ({a['protocol_name']} protocol)" for a in agreement)
                 or "none") + ". VGG16 and the ANN were not moved between engines after "
@@ -297,38 +319,18 @@ def epoch_swing(runs, model):
     return out
 
 
-def summary_section(rows, agreement):
-    """The issue's acceptance points, each with its measured value."""
+def summary_section(runs, agreement):
+    """The issue's acceptance points, each with its measured value; then the other protocol /
+    model comparisons with their t-tests."""
     out = ["## Summary (issue 4 acceptance)", ""]
-    for r in rows:
-        if r["model"] not in ("ann", "cnn") or r["diff_pp"] is None:
-            continue
-        n = {e: len(r["acc"][e]) for e in ENGINES}
-        w = r["welch"]
-        verdict = "≤ 0.15 pp ✓" if abs(r["diff_pp"]) <= 0.15 else "> 0.15 pp ✗"
-        sd = {e: 100 * np.std(r["acc"][e], ddof=1) if n[e] > 1 else float("nan")
-              for e in ENGINES}
-        test = (f"Welch t-test p = {w[1]:.2f}: "
-                + ("not significant at the 5 % level, the difference is within seed-to-seed "
-                   "variation" if w[1] > 0.05 else "significant at the 5 % level")
-                + f" (seed std nnlite {sd['nnlite']:.2f}, Keras {sd['keras']:.2f} pp; with "
-                "this few seeds the test only detects large differences)" if w else
-                "no t-test: fewer than 2 seeds per engine")
-        se = (math.sqrt(sum((sd[e] ** 2) / n[e] for e in ENGINES)) if w else float("nan"))
-        need = (math.ceil(sum(sd[e] ** 2 for e in ENGINES) / 0.075 ** 2) if w else 0)
-        resolved = (f" The standard error of that difference is {se:.2f} pp"
-                    + (f": {n['nnlite']} seeds per engine cannot resolve 0.15 pp either way "
-                       f"(about {need} per engine would bring 2 standard errors to 0.15 pp); "
-                       "this spread, present in both engines, is the measured reason: the "
-                       "data show no difference between the engines but cannot bound it to "
-                       "0.15 pp."
-                       if se > 0.15 else ".") if w else "")
-        out.append(f"- {r['model'].upper()}, seed protocol: mean test accuracy nnlite − Keras "
-                   f"= {r['diff_pp']:+.2f} pp ({verdict}; n = {n['nnlite']} / {n['keras']} "
-                   f"seeds); {test}.{resolved}")
+    for protocol in PROTOCOLS:
+        for r in accuracy_rows(runs, protocol):
+            if r["diff_pp"] is not None:
+                out.append(summary_line(r, protocol))
     for a in agreement:
         ok = min(a["keras_to_nnlite_fraction"], a["nnlite_to_keras_fraction"]) >= 0.999
-        label = {"seed": "seed protocol, 5 epochs"}.get(a["protocol_name"], a["protocol_name"])
+        label = {"seed": "seed protocol, 5 epochs"}.get(a["protocol_name"],
+                                                        a["protocol_name"] + " protocol")
         out.append(f"- Trained CNN ({label}, seed {a['seed']}) moved between the "
                    f"engines: same predicted class on {100 * a['keras_to_nnlite_fraction']:.2f} % "
                    f"(Keras → nnlite) and {100 * a['nnlite_to_keras_fraction']:.2f} % "
@@ -336,5 +338,37 @@ def summary_section(rows, agreement):
                    f" {'✓' if ok else '✗'}).")
     out += ["- Numerical parity: every check within the issue's tolerance in float64 (both "
             "engines); in float32 forward passes and most gradients too, Adam trajectories "
-            "not (rounding noise amplified, sections 1, 4, 5).", ""]
+            "not (rounding noise amplified, sections 1, 5, 6).", ""]
     return out
+
+
+def summary_line(r, protocol):
+    """One model under one protocol: the mean difference, Welch's test, and (for the issue's
+    acceptance rows, ANN and CNN under the seed protocol) the 0.15 pp verdict."""
+    n = {e: len(r["acc"][e]) for e in ENGINES}
+    w = r["welch"]
+    acceptance = protocol == "seed" and r["model"] in ("ann", "cnn")
+    verdict = ""
+    if acceptance:
+        verdict = ("≤ 0.15 pp ✓; " if abs(r["diff_pp"]) <= 0.15 else "> 0.15 pp ✗; ")
+    sd = {e: 100 * np.std(r["acc"][e], ddof=1) if n[e] > 1 else float("nan") for e in ENGINES}
+    test = (f"Welch t-test p = {w[1]:.2f}: "
+            + ("not significant at the 5 % level, the difference is within seed-to-seed "
+               "variation" if w[1] > 0.05 else "significant at the 5 % level")
+            + f" (seed std nnlite {sd['nnlite']:.2f}, Keras {sd['keras']:.2f} pp)" if w else
+            "no t-test: fewer than 2 seeds per engine")
+    se = math.sqrt(sum((sd[e] ** 2) / n[e] for e in ENGINES)) if w else float("nan")
+    resolved = ""
+    if w and acceptance:
+        need = math.ceil(sum(sd[e] ** 2 for e in ENGINES) / 0.075 ** 2)
+        resolved = (f" The standard error of that difference is {se:.2f} pp"
+                    + (f": {n['nnlite']} / {n['keras']} seeds cannot resolve 0.15 pp either way "
+                       f"(about {need} per engine would bring 2 standard errors to 0.15 pp); "
+                       "this spread, present in both engines, is the measured reason: the "
+                       "data show no difference between the engines but cannot bound it to "
+                       "0.15 pp." if se > 0.15 and abs(r["diff_pp"]) > 0.15 else "."))
+    elif w:
+        resolved = f" Standard error of the difference {se:.2f} pp."
+    return (f"- {r['model'].upper()}, {PROTOCOLS[protocol][0]}: mean test accuracy nnlite − "
+            f"Keras = {r['diff_pp']:+.2f} pp ({verdict}n = {n['nnlite']} / {n['keras']} seeds); "
+            f"{test}.{resolved}")
