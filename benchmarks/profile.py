@@ -99,7 +99,10 @@ def _profile_model(name, batch, repeats, width, seed):
     for i, layer in enumerate(model.layers):
         f_ms, b_ms = np.median(fwd[:, i]) * 1e3, np.median(bwd[:, i]) * 1e3
         flops = layer_flops(layer, batch)
-        rows.append({"layer": layer.name, "kind": type(layer).__name__,
+        kind = type(layer).__name__
+        if isinstance(layer, Conv2D):       # which algorithm the layer ran (nnlite picks)
+            kind += ", Winograd" if getattr(layer, "_winograd", False) else ", im2col"
+        rows.append({"layer": layer.name, "kind": kind,
                      "output_shape": list(layer.compute_output_shape(layer.input_shape)),
                      "fwd_ms": f_ms, "bwd_ms": b_ms,
                      "fwd_gflops": flops / f_ms / 1e6 if flops else None,
@@ -113,7 +116,9 @@ def _profile_model(name, batch, repeats, width, seed):
 
 
 def format_profile(prof, peak):
-    """Markdown table of one profile, with % of the sgemm peak for conv/dense layers."""
+    """Markdown table of one profile, with % of the sgemm peak for conv/dense layers. GFLOP/s
+    count the direct convolution's multiply-adds, so a Winograd layer's figure is "effective"
+    (it does fewer: 16 instead of 36 per 2x2 tile)."""
     lines = [f"**{prof['model']}, batch {prof['batch']}** — one training step "
              f"{prof['step_ms']:.2f} ms median ({prof['samples_per_s']:,.0f} samples/s; "
              f"nnlite threads {prof.get('threads', 1)}; sgemm peak {peak:.0f} GFLOP/s with as many BLAS threads)", "",

@@ -126,17 +126,31 @@ def profiles_section():
 
 
 def equal_threads_section():
-    """The same-run comparison with TensorFlow limited to one thread, like nnlite's BLAS."""
-    path = os.path.join(RESULTS, "bench-keras-1thread.json")
+    """The same-run comparison with both engines limited to one thread."""
+    path = os.path.join(RESULTS, "bench-1thread.json")
     if not os.path.exists(path):
         return ""
     with open(path) as f:
         result = json.load(f)
     load = result["machine"]["load_average_start"][0]
     return (f"`python -m benchmarks --models ann cnn vgg16 --batches 32 128 --no-widths "
-            f"--keras-threads 1` ({result['started_utc']}, load average {load:.1f} at start; "
+            f"--nnlite-threads 1 --keras-threads 1` ({result['started_utc']}, load average "
+            f"{load:.1f} at start; "
             f"`{os.path.relpath(path, os.path.dirname(HERE))}`):\n\n"
             + markdown(result).split("### Inference")[0].strip() + "\n")
+
+
+def ablations_section():
+    path = os.path.join(RESULTS, "ablations.json")
+    if not os.path.exists(path):
+        return ""
+    from .ablations import table
+    with open(path) as f:
+        result = json.load(f)
+    return (f"`python -m benchmarks.ablations` ({result['started_utc']}, {result['rounds']} "
+            f"interleaved rounds, fresh process per measurement; samples/s, batch 32 for "
+            f"training, `predict(batch_size=1000)`; in brackets relative to nnlite's defaults):"
+            f"\n\n" + table(result) + "\n")
 
 
 def kernels_section():
@@ -183,8 +197,9 @@ def build(result_path=None):
              "![training samples/s vs batch size](samples_vs_batch.png)", "",
              "## Time per epoch (60,000 images) vs batch size", "", epoch_table(result),
              "## Time per epoch vs VGG16 width (batch 32)", "", width_table(result),
-             "## Same run with TensorFlow limited to one thread", "", equal_threads_section(),
-             "## Kernel variants tried", "", kernels_section(),
+             "## Both engines on one thread", "", equal_threads_section(),
+             "## Ablations: each speed measure switched off", "", ablations_section(),
+             "## Kernel variants tried (session 1)", "", kernels_section(),
              "## Per-layer profiles", "", profiles_section()]
     with open(os.path.join(RESULTS, "REPORT.md"), "w") as f:
         f.write("\n".join(parts) + "\n")
