@@ -140,29 +140,32 @@ def equal_threads_section():
             + markdown(result).split("### Inference")[0].strip() + "\n")
 
 
-def ablations_section():
-    path = os.path.join(RESULTS, "ablations.json")
+def _load(name):
+    """A committed result file as a dict, or None when it was not made."""
+    path = os.path.join(RESULTS, name)
     if not os.path.exists(path):
-        return ""
-    from .ablations import table
+        return None
     with open(path) as f:
-        result = json.load(f)
-    return (f"`python -m benchmarks.ablations` ({result['started_utc']}, {result['rounds']} "
-            f"interleaved rounds, fresh process per measurement; samples/s, batch 32 for "
-            f"training, `predict(batch_size=1000)`; in brackets relative to nnlite's defaults):"
-            f"\n\n" + table(result) + "\n")
+        return json.load(f)
+
+
+def ablations_section():
+    from .ablations import table
+    result = _load("ablations.json")
+    return "" if result is None else (
+        f"`python -m benchmarks.ablations` ({result['started_utc']}, {result['rounds']} "
+        f"interleaved rounds, fresh process per measurement; samples/s, batch 32 for "
+        f"training, `predict(batch_size=1000)`; in brackets relative to nnlite's defaults):"
+        f"\n\n" + table(result) + "\n")
 
 
 def kernels_section():
-    path = os.path.join(RESULTS, "kernels.json")
-    if not os.path.exists(path):
-        return ""
     from .kernels import table
-    with open(path) as f:
-        result = json.load(f)
-    return (f"`python -m benchmarks.kernels` ({result['started_utc']}, load average "
-            f"{result['load_average'][0]:.1f}; best and median of {result['repeats']} calls):"
-            f"\n\n" + table(result) + "\n")
+    result = _load("kernels.json")
+    return "" if result is None else (
+        f"`python -m benchmarks.kernels` ({result['started_utc']}, load average "
+        f"{result['load_average'][0]:.1f}; best and median of {result['repeats']} calls):"
+        f"\n\n" + table(result) + "\n")
 
 
 def build(result_path=None):
