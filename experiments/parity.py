@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import sys
+import time
 
 import numpy as np
 
@@ -81,7 +82,7 @@ def machine_info():
             "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
             "threads_env": {k: os.environ[k] for k in (
                 "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
-                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS") if k in os.environ},
+                "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "NNLITE_NUM_THREADS") if k in os.environ},
             "load_average_at_start": os.getloadavg()}
 
 
@@ -124,7 +125,10 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None, engines=("nnlite
             for engine in todo:
                 trainer = train_nnlite if engine == "nnlite" else train_keras
                 print(f"[parity] {engine} {name} seed {seed} ...", flush=True)
+                started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
                 model, record = trainer(name, seed, data, MODEL_KWARGS[name], protocol)
+                record["started_utc"] = started
+                record["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
                 trained[engine] = model
                 record["protocol_name"] = protocol_name
                 record["threads"] = os.environ.get("OMP_NUM_THREADS", "default")

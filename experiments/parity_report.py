@@ -116,9 +116,12 @@ def write_report(json_paths, numerical_json_path, md_path):
                        if "load_average_at_start" in m)
            + ". Session 1's runs shared the 2 cores with ~6 other agents' jobs; session 2's "
            "ran as two single-threaded training processes side by side (one per core), both "
-           "stopped (SIGSTOP) while benchmarks ran. Seconds per epoch are therefore only "
-           "roughly comparable between the engines; see benchmarks/ for controlled speed "
-           "numbers.", ""]
+           "stopped (SIGSTOP) while benchmarks ran (the stop windows are listed in "
+           "`parity_pauses.log`; runs of session 2 record when they started and finished), "
+           "and session 2's nnlite runs used the session's starting code (one thread, no "
+           "Winograd) except the tuned VGG16 runs. Seconds per epoch on this page are "
+           "therefore not a speed comparison between the engines; "
+           "[benchmarks/results/REPORT.md](../../benchmarks/results/REPORT.md) is.", ""]
 
     out += summary_section(runs, data.get("agreement", []))
     out += ["## 1. Numerical parity (same weights, same batches)", "",
