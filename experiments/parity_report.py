@@ -206,7 +206,7 @@ def accuracy_section(number, protocol, runs):
     for r in rows:
         w = r["welch"]
         wtxt = f"t = {w[0]:.2f}, p = {w[1]:.2f}" if w else "needs ≥ 2 seeds per engine"
-        diff = f"{r['diff_pp']:+.2f}" if r["diff_pp"] is not None else "–"
+        diff = f"{round(r['diff_pp'], 2) + 0.0:+.2f}" if r["diff_pp"] is not None else "–"
         out.append(f"| {r['model']} | {_fmt_acc(r['acc']['nnlite'])} | "
                    f"{_fmt_acc(r['acc']['keras'])} | {diff} | {wtxt} | "
                    f"{_seconds(r['runs']['nnlite'])} | {_seconds(r['runs']['keras'])} | "
@@ -373,5 +373,5 @@ def summary_line(r, protocol):
     elif w:
         resolved = f" Standard error of the difference {se:.2f} pp."
     return (f"- {r['model'].upper()}, {PROTOCOLS[protocol][0]}: mean test accuracy nnlite − "
-            f"Keras = {r['diff_pp']:+.2f} pp ({verdict}n = {n['nnlite']} / {n['keras']} seeds); "
+            f"Keras = {round(r['diff_pp'], 2) + 0.0:+.2f} pp ({verdict}n = {n['nnlite']} / {n['keras']} seeds); "
             f"{test}.{resolved}")
