@@ -119,7 +119,7 @@ def write_report(json_paths, numerical_json_path, md_path):
            "stopped (SIGSTOP) while benchmarks ran (the stop windows are listed in "
            "`parity_pauses.log`; runs of session 2 record when they started and finished), "
            "and session 2's nnlite runs used the session's starting code (one thread, no "
-           "Winograd) except the tuned VGG16 runs. Seconds per epoch on this page are "
+           "Winograd) except the tuned VGG16 runs of seeds 0 and 1. Seconds per epoch on this page are "
            "therefore not a speed comparison between the engines; "
            "[benchmarks/results/REPORT.md](../../benchmarks/results/REPORT.md) is.", ""]
 
