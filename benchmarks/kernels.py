@@ -26,9 +26,9 @@ REPEATS = 15
 
 
 # -- the alternatives (kept here, not in nnlite) ------------------------------------------------
-@numba.njit(parallel=True, cache=True)
-def im2col_numba_parallel(x, kh, kw, stride, pad_top, pad_left, oh, ow):
-    """The first version: a Numba gather, prange over images."""
+def _im2col_gather(x, kh, kw, stride, pad_top, pad_left, oh, ow):
+    """The first version: a Numba gather over images (``prange``: parallel when compiled with
+    parallel=True, a plain range otherwise)."""
     n_img, h, w, c = x.shape
     cols = np.empty((n_img * oh * ow, kh * kw * c), dtype=x.dtype)
     for n in numba.prange(n_img):
@@ -46,23 +46,9 @@ def im2col_numba_parallel(x, kh, kw, stride, pad_top, pad_left, oh, ow):
     return cols
 
 
-@numba.njit(cache=True)
-def im2col_numba_serial(x, kh, kw, stride, pad_top, pad_left, oh, ow):
-    n_img, h, w, c = x.shape
-    cols = np.empty((n_img * oh * ow, kh * kw * c), dtype=x.dtype)
-    for n in range(n_img):
-        for i in range(oh):
-            for j in range(ow):
-                row = (n * oh + i) * ow + j
-                for a in range(kh):
-                    y = i * stride - pad_top + a
-                    for b in range(kw):
-                        xx = j * stride - pad_left + b
-                        base = (a * kw + b) * c
-                        for ch in range(c):
-                            inside = 0 <= y < h and 0 <= xx < w
-                            cols[row, base + ch] = x[n, y, xx, ch] if inside else 0.0
-    return cols
+# one body, two compilations (not cached on disk: both would share the one cache entry name)
+im2col_numba_parallel = numba.njit(parallel=True)(_im2col_gather)
+im2col_numba_serial = numba.njit(_im2col_gather)
 
 
 @numba.njit(parallel=True, cache=True)

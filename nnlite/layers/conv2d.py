@@ -95,13 +95,12 @@ class Conv2D(Layer):
             buf = self._buffers[i] = np.empty(shape, dtype)   # distinct i: no race between threads
         return buf
 
-    def _uses_winograd(self, input_shape, taps_h, taps_w):
+    def _uses_winograd(self, channels, oh, ow, taps_h, taps_w):
         """Winograd F(2x2, 3x3) for 3x3 stride-1 kernels whose taps all touch the image, on
         inputs and outputs large enough to gain (see WINOGRAD_MIN_CHANNELS above)."""
-        oh, ow = self.compute_output_shape(input_shape)[:2]
         return (WINOGRAD and self.kernel_size == (3, 3) and self.strides == (1, 1)
                 and taps_h == slice(0, 3) and taps_w == slice(0, 3)
-                and input_shape[2] >= WINOGRAD_MIN_CHANNELS and min(oh, ow) >= WINOGRAD_MIN_SIZE)
+                and channels >= WINOGRAD_MIN_CHANNELS and min(oh, ow) >= WINOGRAD_MIN_SIZE)
 
     def _bias_act(self, y):
         """y (rows, F) in place: y = act(y + bias)."""
@@ -116,9 +115,9 @@ class Conv2D(Layer):
         self._x = x
         self._y = y = np.empty((n, oh, ow, f), x.dtype)
         self._buffers = getattr(self, "_buffers", {})
-        self._winograd = self._uses_winograd((h, w, c), taps_h, taps_w)
-        if self._winograd:
-            u = winograd.kernel_transform(self.params["kernel"])
+        self._winograd = self._uses_winograd(c, oh, ow, taps_h, taps_w)
+        if self._winograd:      # backward reuses the transformed kernel (same weights)
+            self._kernel_matrix = u = winograd.kernel_transform(self.params["kernel"])
             per_image = 16 * ((oh + 1) // 2) * ((ow + 1) // 2) * c      # values of V
 
             def forward_chunk(i):               # -> V of the chunk (backward needs it)
@@ -127,7 +126,7 @@ class Conv2D(Layer):
                 self._bias_act(y[part].reshape(-1, f))
                 return v if training else None
         else:
-            kernel = self._used_kernel(taps_h, taps_w)
+            self._kernel_matrix = kernel = self._used_kernel(taps_h, taps_w)
             per_image = oh * ow * kernel.shape[0]                       # values of cols
 
             def forward_chunk(i):               # -> cols of the chunk (backward needs them)
@@ -150,10 +149,7 @@ class Conv2D(Layer):
         taps_h, taps_w, oh, ow, pt, pl = self._taps(self.input_shape)
         kh, kw = taps_h.stop - taps_h.start, taps_w.stop - taps_w.start
         dx = np.zeros((n,) + tuple(self.input_shape), grad_out.dtype) if input_grad else None
-        if self._winograd:
-            u = winograd.kernel_transform(self.params["kernel"])
-        else:
-            kernel = self._used_kernel(taps_h, taps_w)
+        u = kernel = self._kernel_matrix        # as forward used it
 
         def backward_chunk(i):                  # -> (partial dkernel or dU, partial dbias)
             part = self._chunks[i]

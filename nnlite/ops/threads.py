@@ -12,6 +12,8 @@ chunk workers simply block.
 import contextlib
 import os
 
+from .memory import keep_freed_memory
+
 _controller = None
 
 
@@ -43,7 +45,6 @@ def blas_threads(n=1):
     enters it around all its work (fit/predict/evaluate), so it also applies the process's
     malloc settings once (``memory.keep_freed_memory``)."""
     global _controller
-    from .memory import keep_freed_memory
     keep_freed_memory()
     try:
         if _controller is None:
