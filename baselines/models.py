@@ -1,4 +1,4 @@
-"""The study's three models in Keras 3, layer for layer the same as ``nnlite.models``.
+"""The study's three models in Keras 3, layer for layer the same as ``nnlite.zoo``.
 
 Every model takes (N, 28, 28, 1) float32 images in [0, 1] and outputs LOGITS; train it with
 ``SparseCategoricalCrossentropy(from_logits=True)``. (The study's Keras models ended in softmax
@@ -9,7 +9,8 @@ rate is non-zero except in VGG16, which always has its two Dropout layers), so
 ``baselines.transfer`` can move weights between the engines layer by layer.
 """
 from nnlite.errors import ConfigError
-from nnlite.models import INPUT_SHAPE, MNIST_MEAN, MNIST_STD
+from nnlite.datasets import MNIST_MEAN, MNIST_STD
+from nnlite.zoo import INPUT_SHAPE
 
 
 def _keras():
@@ -55,7 +56,7 @@ def cnn(seed=None, standardize=False, l2_factor=0.01, dropout=0.0):
 
 
 def vgg16(width=0.25, seed=None, standardize=False, dropout=0.5):
-    """VGG16 for 28x28x1 (see ``nnlite.models.vgg16``); width=0.25: 1,021,882 params."""
+    """VGG16 for 28x28x1 (see ``nnlite.zoo.vgg16``); width=0.25: 1,021,882 params."""
     if not 0 < width <= 4:
         raise ConfigError(f"vgg16 width must be in (0, 4], got {width}")
     L = _keras().layers

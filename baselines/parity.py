@@ -16,7 +16,7 @@ import numpy as np
 
 from nnlite import losses, models, optimizers
 from nnlite.layers import BatchNormalization, Dropout
-from nnlite.model import Sequential
+from nnlite.sequential import Sequential
 
 # (absolute, relative) tolerances from the issue; the relative part only for gradients
 TOLERANCES = {

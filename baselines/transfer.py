@@ -13,7 +13,7 @@ import numpy as np
 
 from nnlite import layers as nl
 from nnlite.errors import ConfigError
-from nnlite.model import Sequential
+from nnlite.sequential import Sequential
 from nnlite.regularizers import L2
 
 _ACTIVATION_LAYERS = {nl.Sigmoid: "sigmoid", nl.Tanh: "tanh", nl.Softmax: "softmax"}

@@ -37,12 +37,12 @@ CHILD = r"""
 import json, sys, time
 import numpy as np
 import nnlite.layers.conv2d as conv2d
-import nnlite.model
+import nnlite.sequential
 from nnlite import models
 name, kind, winograd, no_cap = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
 conv2d.WINOGRAD = winograd
 if no_cap:
-    nnlite.model.INFERENCE_PASS_VALUES = 2 ** 62
+    nnlite.sequential.INFERENCE_PASS_VALUES = 2 ** 62
 m = models.build(name, seed=0, **({"width": 0.25} if name == "vgg16" else {}))
 m.compile("adam")
 rng = np.random.default_rng(0)

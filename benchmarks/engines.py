@@ -54,9 +54,9 @@ class NnliteEngine(_Engine):
     name = "nnlite"
 
     def __init__(self, model, width=0.25, seed=0):
-        import nnlite.models
+        import nnlite.zoo
         import nnlite.optimizers
-        self.model = nnlite.models.build(model, seed=seed, **_build_kwargs(model, width))
+        self.model = nnlite.zoo.build(model, seed=seed, **_build_kwargs(model, width))
         self.model.compile(nnlite.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
         from nnlite.callbacks import Callback
 

@@ -164,8 +164,8 @@ def kernel_rows():
 
 
 STEP_SCRIPT = """
-import time, numpy as np, nnlite.models, nnlite.optimizers
-m = nnlite.models.build("cnn", seed=0); m.compile(nnlite.optimizers.Adam(1e-3))
+import time, numpy as np, nnlite.zoo, nnlite.optimizers
+m = nnlite.zoo.build("cnn", seed=0); m.compile(nnlite.optimizers.Adam(1e-3))
 rng = np.random.default_rng(0); x = rng.random((32, 28, 28, 1), dtype=np.float32)
 y = rng.integers(0, 10, 32)
 for _ in range(3): m.train_step(x, y)

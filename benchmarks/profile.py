@@ -10,7 +10,7 @@ import time
 import numpy as np
 
 import nnlite
-import nnlite.models
+import nnlite.zoo
 import nnlite.optimizers
 from nnlite.layers import Conv2D, Dense
 from nnlite.ops.threads import blas_threads, num_threads
@@ -61,7 +61,7 @@ def profile_model(name, batch, repeats=20, width=0.25, seed=0):
 
 def _profile_model(name, batch, repeats, width, seed):
     kwargs = {"width": width} if name == "vgg16" else {}
-    model = nnlite.models.build(name, seed=seed, **kwargs)
+    model = nnlite.zoo.build(name, seed=seed, **kwargs)
     model.compile(nnlite.optimizers.Adam(1e-3))
     rng = np.random.default_rng(seed)
     x = rng.random((batch, 28, 28, 1), dtype=np.float32)

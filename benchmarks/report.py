@@ -19,10 +19,10 @@ EPOCH = 60000     # MNIST training images
 def train_flops_per_sample(model, width=0.25):
     """Forward multiply-add flops of every Conv2D/Dense per sample, x3 for a training step
     (forward, weight gradient, input gradient)."""
-    import nnlite.models
+    import nnlite.zoo
     from .profile import layer_flops
     kw = {"width": width} if model == "vgg16" else {}
-    m = nnlite.models.build(model, **kw)
+    m = nnlite.zoo.build(model, **kw)
     return 3 * sum(layer_flops(layer, 1) for layer in m.layers)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 import nnlite
 from nnlite.datasets import load_mnist
-from nnlite.models import ann
+from nnlite.zoo import ann
 
 OUT = os.path.join(os.path.dirname(__file__), "results", "ann_one_epoch.json")
 

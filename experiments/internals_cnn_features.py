@@ -5,7 +5,7 @@ Reads whatever ``models/cnn.npz`` exists (or --model-file), draws:
                         red = positive weight, blue = negative)
   cnn_feature_maps.png  for a few test digits, the 8 most active channels after the ReLU of
                         each conv block (block 1: 28x28, block 2: 14x14, block 3: 7x7)
-The maps are captured with nnlite.internals' LayerTaps on the ReLU layers during predict.
+The maps are captured with nnlite.inspect' LayerTaps on the ReLU layers during predict.
 
     NNLITE_DATA_DIR=/work/shared/data nice -n 5 python experiments/internals_cnn_features.py
 """
@@ -24,7 +24,7 @@ DIGITS = (0, 1, 2, 3)   # indices into the MNIST test set (labels 7, 2, 1, 0)
 
 def capture_block_outputs(model, x):
     """{relu layer name: its output} for inputs x, via taps on the ReLU layers (inference)."""
-    from nnlite.internals.taps import LayerTaps
+    from nnlite.inspect.taps import LayerTaps
     relus = [l for l in model.layers if type(l).__name__ == "ReLU"
              or (type(l).__name__ == "Conv2D" and l.activation == "relu")]
     maps = {}
@@ -36,7 +36,7 @@ def capture_block_outputs(model, x):
 def change_from_init(model, init_seed):
     """Per Conv2D layer: correlation with, and relative distance from, the kernel the same
     architecture draws at ``models.cnn(seed=init_seed)`` (None if the shapes differ)."""
-    from nnlite.models import cnn
+    from nnlite.zoo import cnn
     fresh = [l for l in cnn(seed=init_seed).layers if type(l).__name__ == "Conv2D"]
     trained = [l for l in model.layers if type(l).__name__ == "Conv2D"]
     out = []

@@ -1,4 +1,4 @@
-"""The stock GradientStats figure (nnlite.internals.plot_gradient_stats) for two runs of
+"""The stock GradientStats figure (nnlite.inspect.plot_gradient_stats) for two runs of
 experiment (a): the 10-layer sigmoid and ReLU MLPs. Reads results/internals/vanishing.json.
 
     python experiments/internals_gradient_stats_demo.py
@@ -9,7 +9,7 @@ from internals_common import out_path
 
 
 def main():
-    from nnlite.internals import plot_gradient_stats
+    from nnlite.inspect import plot_gradient_stats
     with open(out_path("vanishing.json")) as fh:
         runs = json.load(fh)["runs"]
     for act in ("sigmoid", "relu"):

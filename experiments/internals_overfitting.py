@@ -2,9 +2,9 @@
 
 The study's ANN (Flatten -> Dense 512 relu -> Dense 128 relu -> Dense 10) trained on 1,000
 MNIST training digits (Adam 1e-3, batch 32, 40 epochs) in six variants:
-    none         plain ``nnlite.models.ann()``
+    none         plain ``nnlite.zoo.ann()``
     l2           kernel_regularizer=l2(1e-3) on both hidden Dense layers
-    dropout      ``nnlite.models.ann(dropout=0.5)`` (Dropout after each hidden layer)
+    dropout      ``nnlite.zoo.ann(dropout=0.5)`` (Dropout after each hidden layer)
     both         l2(1e-3) and Dropout(0.5)
     l2_strong    l2(1e-2)                      (a 10x stronger penalty)
     both_strong  l2(1e-2) and Dropout(0.5)

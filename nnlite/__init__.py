@@ -10,7 +10,7 @@
 from . import callbacks, initializers, layers, losses, optimizers, regularizers, schedules
 from .errors import (ChecksumError, ConfigError, DataError, InputError, ModelFileError,
                      NNLiteError, NonFiniteError)
-from .model import Sequential
+from .sequential import Sequential
 from .saving import load_model
 
 __version__ = "0.1.0"

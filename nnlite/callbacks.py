@@ -1,10 +1,13 @@
-"""Callbacks, Keras-style: hooks the training loop calls at batch and epoch boundaries."""
-import csv
-import json
-import math
-import os
+"""The two kinds of hook a training run calls, as explicit objects (as Keras does):
 
-import numpy as np
+- ``Callback``: ``fit`` calls it at train, epoch and batch boundaries (``History`` is one).
+- ``Observer``: ``Sequential`` calls it inside a step, after each layer's forward and backward,
+  after the loss, and around the optimizer's update. Observers only look: the arrays they
+  receive are the engine's own and must not be changed, so attaching one changes no number
+  (``tests/test_internals.py`` checks the weights stay bit-identical).
+
+``nnlite.inspect.GradientStats`` is both: a callback that attaches itself as an observer.
+"""
 
 
 class Callback:
@@ -37,101 +40,29 @@ class History(Callback):
         return {"epoch": list(self.epoch), "history": {k: list(v) for k, v in self.history.items()}}
 
 
-def _better(mode, monitor):
-    if mode == "auto":
-        mode = "max" if "acc" in monitor else "min"
-    return (lambda a, b: a > b) if mode == "max" else (lambda a, b: a < b)
+class Observer:
+    """Watches one model's passes; attach with ``model.add_observer(obs)`` or
+    ``with model.observing(obs): ...``. Every method is optional.
+
+    on_forward(index, layer, x, y, training)   after layer ``index`` computed y from x
+    on_backward(index, layer, grad_out, grad_in)
+                                               after its backward; grad_in (dL/dx) is None for
+                                               the lowest layer with weights in a training step,
+                                               which skips it, unless ``wants_input_grads``
+    on_loss(loss, grad_logits)                 after the loss and dL/dlogits of a training step
+    before_update(pairs, grads)                before the optimizer's update: pairs is
+    after_update(pairs, grads)                 [(layer, key)], grads the aligned gradients
+                                               (regularisation included)
+    """
+    # True: a training step computes dL/dx down to the input even below the lowest layer with
+    # weights (learners' traces show it); the weights' numbers do not change either way.
+    wants_input_grads = False
+
+    def on_forward(self, index, layer, x, y, training): ...
+    def on_backward(self, index, layer, grad_out, grad_in): ...
+    def on_loss(self, loss, grad_logits): ...
+    def before_update(self, pairs, grads): ...
+    def after_update(self, pairs, grads): ...
 
 
-class ModelCheckpoint(Callback):
-    """Save the model (atomically) at each epoch end, or only when ``monitor`` improved."""
-
-    def __init__(self, filepath, monitor="val_loss", mode="auto", save_best_only=True):
-        self.filepath, self.monitor, self.save_best_only = filepath, monitor, save_best_only
-        self._better = _better(mode, monitor)
-        self.best = None
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if self.save_best_only:
-            if value is None or not math.isfinite(value):
-                return
-            if self.best is not None and not self._better(value, self.best):
-                return
-            self.best = value
-        self.model.save(self.filepath.format(epoch=epoch + 1, **(logs or {})))
-
-
-class EarlyStopping(Callback):
-    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
-
-    def __init__(self, monitor="val_loss", patience=0, min_delta=0.0, mode="auto",
-                 restore_best_weights=False):
-        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
-        self.mode = "max" if (mode == "auto" and "acc" in monitor) or mode == "max" else "min"
-        self.restore_best_weights = restore_best_weights
-        self.best, self.wait, self.best_weights, self.stopped_epoch = None, 0, None, None
-
-    def _improved(self, value):
-        if self.best is None:
-            return True
-        if self.mode == "max":
-            return value > self.best + self.min_delta
-        return value < self.best - self.min_delta
-
-    def on_epoch_end(self, epoch, logs=None):
-        value = (logs or {}).get(self.monitor)
-        if value is None:
-            return
-        if self._improved(value):
-            self.best, self.wait = value, 0
-            if self.restore_best_weights:
-                self.best_weights = self.model.get_weights()
-            return
-        self.wait += 1
-        if self.wait >= self.patience:
-            self.model.stop_training = True
-            self.stopped_epoch = epoch
-            if self.restore_best_weights and self.best_weights is not None:
-                self.model.set_weights(self.best_weights)
-
-
-class LearningRateScheduler(Callback):
-    """Per-epoch schedule: ``schedule(epoch, lr) -> new lr``, set before each epoch."""
-
-    def __init__(self, schedule):
-        self.schedule = schedule
-
-    def on_epoch_begin(self, epoch, logs=None):
-        opt = self.model.optimizer
-        opt.learning_rate = float(self.schedule(epoch, opt.current_lr()))
-
-
-class CSVLogger(Callback):
-    """Append one row of logs per epoch to a CSV file (and, if ``json_path``, a JSON list)."""
-
-    def __init__(self, filename, json_path=None):
-        self.filename, self.json_path = filename, json_path
-        self.rows = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
-        self.rows.append(row)
-        new = not os.path.exists(self.filename) or len(self.rows) == 1
-        with open(self.filename, "w" if new else "a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-        if self.json_path:
-            with open(self.json_path, "w") as fh:
-                json.dump(self.rows, fh, indent=1)
-
-
-def lr_of(model):
-    return float(model.optimizer.current_lr()) if model.optimizer else float("nan")
-
-
-__all__ = ["Callback", "History", "ModelCheckpoint", "EarlyStopping", "LearningRateScheduler",
-           "CSVLogger"]
-from .internals.gradient_stats import GradientStats  # noqa: E402  (lives in nnlite/internals)
+__all__ = ["Callback", "History", "Observer"]

@@ -15,6 +15,13 @@ import zlib
 import numpy as np
 
 from .errors import ChecksumError, DataError
+from .files import read_at_most
+
+# MNIST's pixel mean and std on [0, 1] pixels (the training set's), for standardising
+MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
+CLASS_NAMES = {"mnist": [str(i) for i in range(10)],
+               "fashion-mnist": ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                                 "Shirt", "Sneaker", "Bag", "Boot"]}
 
 FILES = {
     "x_train": "train-images-idx3-ubyte",
@@ -103,7 +110,7 @@ def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES):
             if math.prod(max(d, 1) for d in dims) * dtype.itemsize > max_bytes:
                 raise DataError(f"{path}: IDX header claims shape {dims} ({n_bytes:,} bytes), "
                                 f"more than the {max_bytes:,} allowed; refusing to allocate")
-            data = _read_at_most(fh, n_bytes)
+            data = read_at_most(fh, n_bytes)
             if len(data) < n_bytes:
                 raise DataError(f"{path}: truncated: header claims shape {dims} ({n_bytes:,} "
                                 f"bytes of data) but the file holds {len(data):,}")
@@ -124,18 +131,6 @@ def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES):
                                 f"{digest.hexdigest()}, expected {expected_sha256}; the file is "
                                 "corrupt or not the canonical one")
     return np.frombuffer(data, dtype=dtype).reshape(dims).astype(dtype.newbyteorder("="))
-
-
-def _read_at_most(fh, n_bytes, chunk=1 << 20):
-    """Read up to n_bytes in chunks: memory grows with the bytes really present, never with
-    what a (possibly hostile) header claims."""
-    data = bytearray()
-    while len(data) < n_bytes:
-        block = fh.read(min(chunk, n_bytes - len(data)))
-        if not block:
-            break
-        data += block
-    return bytes(data)
 
 
 def load(name, path=None, verify=True):

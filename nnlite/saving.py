@@ -181,7 +181,7 @@ def model_from_config(meta, source="config", max_params=None):
     if not isinstance(meta, dict):
         raise ModelFileError(f"{source}: the model config must be a JSON object")
     from .layers import REGISTRY
-    from .model import Sequential
+    from .sequential import Sequential
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{source}: format is {meta.get('format')!r}, expected {FORMAT!r}")
     if meta.get("version") != VERSION:

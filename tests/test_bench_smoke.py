@@ -79,9 +79,9 @@ def test_quick_bench_times_keras_in_the_same_run(quick_result):
 
 def test_profile_lists_every_layer_with_times():
     from benchmarks.profile import profile_model
-    import nnlite.models
+    import nnlite.zoo
     prof = profile_model("cnn", 8, repeats=2)
-    names = [layer.name for layer in nnlite.models.build("cnn").layers]
+    names = [layer.name for layer in nnlite.zoo.build("cnn").layers]
     assert [r["layer"] for r in prof["layers"]] == names
     for r in prof["layers"]:
         assert r["fwd_ms"] > 0 and r["bwd_ms"] > 0

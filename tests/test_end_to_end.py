@@ -4,7 +4,7 @@ import time
 import numpy as np
 
 import nnlite
-from nnlite.models import ann
+from nnlite.zoo import ann
 
 SEEDS = range(5)
 

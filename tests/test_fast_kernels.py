@@ -111,8 +111,8 @@ def test_chunked_conv_equals_one_shot_for_any_thread_count(rng, monkeypatch, tra
 def test_training_step_skipping_the_first_input_gradient_gives_the_same_weights(rng, name):
     """train_step stops backward at the lowest layer with weights (no dL/dx there); the weight
     gradients must be exactly those of the full backward."""
-    import nnlite.models
-    model = nnlite.models.build(name, seed=3)
+    import nnlite.zoo
+    model = nnlite.zoo.build(name, seed=3)
     model.compile("adam")
     x = rng.random((6, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 6)
@@ -165,9 +165,9 @@ def test_conv_leaves_out_taps_that_only_meet_padding(rng, size, kernel, stride):
 def test_predict_and_evaluate_cap_the_pass_size_without_changing_results(rng, monkeypatch):
     """predict/evaluate run at most INFERENCE_PASS_VALUES // (largest activation) images per
     forward pass; logits, loss and accuracy equal one forward pass over the whole batch."""
-    import nnlite.model as model_module
-    import nnlite.models
-    model = nnlite.models.build("cnn", seed=1)
+    import nnlite.sequential as model_module
+    import nnlite.zoo
+    model = nnlite.zoo.build("cnn", seed=1)
     model.compile("adam")
     x = rng.random((37, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 37)

@@ -1,4 +1,4 @@
-"""nnlite.internals: the one-step trace and the GradientStats callback report the engine's own
+"""nnlite.inspect: the one-step trace and the GradientStats callback report the engine's own
 numbers (recomputed here directly with model.forward/backward), and nothing is left installed."""
 import importlib.util
 import json
@@ -12,7 +12,7 @@ import pytest
 from nnlite import Sequential, models
 from nnlite.callbacks import GradientStats
 from nnlite.errors import NonFiniteError
-from nnlite.internals import dead_fraction, trace
+from nnlite.inspect import dead_fraction, trace
 from nnlite.layers import Conv2D, Dense, Flatten, ReLU
 from nnlite.optimizers import Adam
 
@@ -245,7 +245,7 @@ def test_gradient_stats_taps_removed_when_training_diverges():
 
 def test_plot_gradient_stats_writes_a_png(tmp_path):
     pytest.importorskip("matplotlib")
-    from nnlite.internals import plot_gradient_stats
+    from nnlite.inspect import plot_gradient_stats
     x, y = _toy_data()
     model = _mlp().compile()
     gs = GradientStats(every=1, json_path=str(tmp_path / "g.json"))

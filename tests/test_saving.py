@@ -7,7 +7,7 @@ import pytest
 
 import nnlite
 from nnlite.errors import ModelFileError, NNLiteError
-from nnlite.models import cnn
+from nnlite.zoo import cnn
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 import nnlite
 import nnlite.datasets
-import nnlite.models
+import nnlite.zoo
 from nnlite import cli
 from nnlite.errors import ConfigError, DataError, InputError, ModelFileError, NNLiteError
 from nnlite.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU,
@@ -144,7 +144,7 @@ CONFIG_CASES = {
     "learning rate NaN": (lambda: nnlite.optimizers.SGD(float("nan")), ConfigError, r"nan"),
     "optimizer name": (lambda: model().compile("adamw"), ConfigError, r"unknown optimizer 'adamw'"),
     "loss name": (lambda: model().compile(loss="mse"), ConfigError, r"unknown loss 'mse'"),
-    "zoo name": (lambda: nnlite.models.build("resnet"), ConfigError, r"unknown model 'resnet'"),
+    "zoo name": (lambda: nnlite.zoo.build("resnet"), ConfigError, r"unknown model 'resnet'"),
 }
 
 # -- preprocessing and datasets ---------------------------------------------------------------

@@ -134,13 +134,13 @@ def load_data(config):
 
 
 def build_model(config):
-    from .. import models
+    from .. import zoo
     kw = {"seed": config["seed"], "standardize": config["preprocess"] == "standardize"}
     if config["model"] == "vgg16":
         kw["width"] = config.get("width", 0.25)
     if config.get("dropout") is not None:
         kw["dropout"] = config["dropout"]
-    return models.build(config["model"], **kw)
+    return zoo.build(config["model"], **kw)
 
 
 def make_optimizer(config, steps_per_epoch):

@@ -12,7 +12,7 @@ chunk workers simply block.
 import contextlib
 import os
 
-from .memory import keep_freed_memory
+from .malloc import keep_freed_memory
 
 _controller = None
 
@@ -43,7 +43,7 @@ def num_threads():
 def blas_threads(n=1):
     """Run the block with the BLAS behind NumPy limited to ``n`` threads (default 1). nnlite
     enters it around all its work (fit/predict/evaluate), so it also applies the process's
-    malloc settings once (``memory.keep_freed_memory``)."""
+    malloc settings once (``malloc.keep_freed_memory``)."""
     global _controller
     keep_freed_memory()
     try:

@@ -23,9 +23,9 @@ import functools
 import numba
 import numpy as np
 
+from ..datasets import MNIST_MEAN, MNIST_STD
 from ..errors import ConfigError, InputError
 
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
 def _as_batch(x, name="x"):

@@ -4,14 +4,14 @@ Every model takes (N, 28, 28, 1) float32 images in [0, 1]. The study's Keras mod
 softmax AND were trained with from_logits=True (softmax applied twice); these output logits and
 the loss applies softmax once.
 """
+from .datasets import MNIST_MEAN, MNIST_STD
 from .errors import ConfigError
 from .layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU,
                      Rescaling)
-from .model import Sequential
+from .sequential import Sequential
 from .regularizers import l2
 
 INPUT_SHAPE = (28, 28, 1)
-MNIST_MEAN, MNIST_STD = 0.1307, 0.3081
 
 
 def _stem(standardize):

@@ -265,7 +265,7 @@ class Sequential:
 
     def trace(self, x, y, print_fn=print):
         """Run ONE training step on (x, y) and print a layer-by-layer transcript of the forward
-        pass, the loss, the backward pass and the update; see ``nnlite.internals.trace``."""
+        pass, the loss, the backward pass and the update; see ``nnlite.inspect.trace``."""
         from .internals import trace
         return trace(self, x, y, print_fn=print_fn)
 
