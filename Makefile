@@ -1,7 +1,12 @@
 # The two commands of the README:
 #   make run    trains and evaluates a model with a quick default, prints its test accuracy
 #   make test   runs the test suite
-# Both create .venv and install nnlite with all its extras on first use.
+# Both create .venv and install nnlite with all its extras on first use; so do
+#   make draw     the drawing app                     (python -m apps)
+#   make bench    nnlite vs Keras speed and memory     (python -m benchmarks)
+#   make compare  nnlite vs Keras numerical parity     (python -m baselines compare MODEL)
+# ARGS passes options through, e.g. make draw ARGS="--demo 2026 --screenshot out.png".
+# The app, the benchmark and the baselines run from this checkout; pip installs only nnlite.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -9,8 +14,9 @@ PY     := $(VENV)/bin/python
 export NNLITE_DATA_DIR ?= $(abspath $(CURDIR)/../shared/data)
 MODEL  ?= cnn
 EPOCHS ?= 1
+ARGS   ?=
 
-.PHONY: install run test
+.PHONY: install run test draw bench compare
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,3 +32,12 @@ run: install
 
 test: install
 	$(PY) -m pytest -q
+
+draw: install
+	$(PY) -m apps $(ARGS)
+
+bench: install
+	$(PY) -m benchmarks $(ARGS)
+
+compare: install
+	$(PY) -m baselines compare $(MODEL) $(ARGS)

@@ -1,6 +1,6 @@
-"""``python -m apps`` starts the drawing app (same as ``python -m apps.draw`` / ``nnlite draw``)."""
+"""``python -m apps`` starts the drawing app; ``python -m apps --help`` lists its options."""
 import sys
 
-from .draw import main
+from .cli import main
 
 sys.exit(main())

@@ -1,7 +1,7 @@
 """nnlite's drawing app: draw digits (or a whole number) and watch a model read them.
 
-    nnlite draw                     # or: python -m apps.draw
-    nnlite draw --demo 2026 --screenshot out.png      # draws by itself, saves the window, exits
+    python -m apps                  # from the repository's root; or: make draw
+    python -m apps --demo 2026 --screenshot out.png   # draws by itself, saves the window, exits
 
 The app is a plain object driven by pygame events, so tests (and the demo) drive the real thing
 by posting events; ``run`` is only the loop around it:
@@ -16,7 +16,6 @@ Reading a drawing: ``nnlite.preprocess.split_digits`` finds the digits left to r
 each into an MNIST-style 28x28 image; the chosen model reads them all in one batch.
 """
 import os
-import sys
 import time
 from collections import deque
 
@@ -65,7 +64,7 @@ class App:
         pygame.display.init()     # not pygame.init(): no audio device is needed (or present)
         pygame.font.init()
         self.screen = pygame.display.set_mode(view.WINDOW)
-        pygame.display.set_caption("nnlite draw")
+        pygame.display.set_caption("nnlite: draw digits")
         self.view = view.View(self.screen, canvas_size)
         self.canvas = Canvas(canvas_size)
         self.brush = int(brush)
@@ -338,12 +337,3 @@ def _digit_of(pg, key):
     keypad = [pg.K_KP0, pg.K_KP1, pg.K_KP2, pg.K_KP3, pg.K_KP4, pg.K_KP5, pg.K_KP6, pg.K_KP7,
               pg.K_KP8, pg.K_KP9]
     return keypad.index(key) if key in keypad else None
-
-
-def main(argv=None):
-    from nnlite.cli import main as cli_main
-    return cli_main(["draw", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())

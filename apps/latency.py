@@ -4,7 +4,7 @@
 
 MNIST test digits are traced into strokes and drawn on a 448x448 canvas (off the clock); then
 two paths are timed per digit, each the median of ``--repeats`` runs:
-    drawing_to_mnist + predict   the preprocessing the issue asks for, and the model
+    drawing_to_mnist + predict   the preprocessing of one drawn digit, and the model
     split_digits + predict       what the app runs on the whole canvas (finds the digits first)
 Wall-clock and CPU time (of this process) are both recorded: on a machine shared with other
 busy processes the wall time also counts the time spent waiting for a core. Prints the medians

@@ -1,8 +1,9 @@
 """Measure how far nnlite is from Keras 3 on the same model, weights and batch.
 
 Each function runs one check on both engines and returns plain numbers (max absolute
-differences, worst tolerance ratios), so the parity tests, ``nnlite compare`` and the report
-use the same measurement. Tolerances (issue 4) live in ``TOLERANCES``; nothing here asserts.
+differences, worst tolerance ratios), so the parity tests, ``python -m baselines compare``
+and the report use the same measurement. The parity tolerances live in ``TOLERANCES``;
+nothing here asserts.
 
 Typical use:
     nn, k = make_pair("cnn", seed=0)                # same weights, non-trivial BN
@@ -14,11 +15,11 @@ import contextlib
 
 import numpy as np
 
-from nnlite import losses, models, optimizers
+from nnlite import losses, optimizers, zoo
 from nnlite.layers import BatchNormalization, Dropout
 from nnlite.sequential import Sequential
 
-# (absolute, relative) tolerances from the issue; the relative part only for gradients
+# parity tolerances (absolute, relative); the relative part only for gradients
 TOLERANCES = {
     "forward": 1e-4,             # logits, absolute
     "gradient_rel": 1e-4,        # |g_nn - g_k| <= 1e-6 + 1e-4 |g_k|, element-wise
@@ -26,7 +27,7 @@ TOLERANCES = {
     "adam_1": 1e-6,              # every weight after one Adam step
     "adam_50": 1e-4,             # every weight after 50 Adam steps
     "bn_stats_50": 1e-5,         # BN moving statistics after 50 steps
-    "reg_loss_rel": 1e-6,        # regularisation loss: "equal" in the issue; float32 sums
+    "reg_loss_rel": 1e-6,        # regularisation loss: equal but for float32 summation rounding
 }
 
 
@@ -89,7 +90,7 @@ def make_pair(name, seed=0, dtype="float32", **model_kwargs):
     to keep the signal's size and biases random (``keep_signal``). ``dtype`` float64 runs both engines in double precision (to
     tell rounding from a real difference)."""
     from .transfer import to_keras
-    nn = models.build(name, seed=seed, **model_kwargs)
+    nn = zoo.build(name, seed=seed, **model_kwargs)
     rng = np.random.default_rng(seed + 100)
     randomize_batchnorm(nn, rng)
     keep_signal(nn, rng)
@@ -194,7 +195,8 @@ def weight_state_diffs(nn, k):
 def compare(name=None, model=None, dtype="float32", batch_size=8, steps=50, lr=1e-3, seed=0,
             **model_kwargs):
     """Every check once, for a zoo model ``name`` (BN randomised) or a given nnlite ``model``:
-    [{"check", "value", "tolerance", "within"}]. Used by ``nnlite compare`` and parity.md."""
+    [{"check", "value", "tolerance", "within"}]. Used by ``python -m baselines compare`` and
+    parity.md."""
     from .transfer import to_keras
 
     def fresh():

@@ -1,50 +1,50 @@
-"""Train a Keras baseline under the study's protocol, with the same data as nnlite's experiments.
+"""Train a Keras baseline from an ``nnlite.recipe.Recipe``: the same recipe object, read field
+by field, that ``nnlite train`` and the experiments train from.
 
-Data pipeline (shared with nnlite's side of ``experiments/parity.py``): MNIST from nnlite's
-verified IDX reader, pixels / 255 as float32 (N, 28, 28, 1), labels int64; ``fit`` with
-``validation_split=0.2`` keeps the LAST 12,000 of the 60,000 training images for validation
-(48,000 train), shuffled per epoch; the 10,000 test images are used once, at the end.
+What the Keras side takes from the recipe:
+- the model: ``baselines.models.build(recipe.model, **nnlite.recipe.model_options(recipe))``,
+  the same keywords as ``nnlite.zoo`` (seed, the standardise layer, width, dropout);
+- the learning rate: ``nnlite.recipe.learning_rate`` translated to Keras' schedule with the
+  same parameters (cosine: ``CosineDecay`` to ``COSINE_ALPHA`` of the rate; step:
+  ``ExponentialDecay(staircase=True)``), so both engines use the same rate at every step;
+- batch size, epochs, ``validation_split`` (the LAST fraction, Keras semantics), seed, and the
+  augmentation, computed by nnlite's ``Augment`` for both engines.
 
-Seed protocol: Adam lr 1e-4, batch 32, 5 epochs.
-Tuned protocol (``TUNED_PROTOCOLS``): each model's recipe chosen by ``experiments/tuned.py`` on
-validation accuracy: Adam with Keras' cosine decay over all steps (to 1 % of the rate), the
-standardise layer inside the model, dropout, and random affine (+ elastic for the ANN)
-augmentation of every training batch, computed by nnlite's ``Augment`` for both engines so the
-two see the same kind of data.
+Recipes: ``nnlite.recipe.STUDY`` (the seed protocol: Adam 1e-4, batch 32, 5 epochs) and
+``nnlite.recipe.TUNED[model]`` (chosen by ``experiments/tuned.py`` on validation accuracy).
+
+Data: ``mnist_arrays`` is the pipeline both engines share in ``experiments/parity.py``: MNIST
+from nnlite's verified IDX reader, pixels / 255 as float32 (N, 28, 28, 1), int64 labels; the
+command line below uses ``nnlite.recipe.load_data(recipe)``, as ``nnlite train``.
 
     python -m baselines.train cnn --seed 0 --out results/keras_cnn_s0.json
+    python -m baselines.train cnn --tuned --out results/keras_cnn_tuned_s0.json
 """
 import argparse
-import json
 import os
 import time
 
 import numpy as np
 
-SEED_PROTOCOL = {"learning_rate": 1e-4, "batch_size": 32, "epochs": 5, "validation_split": 0.2}
-# experiments/results/tuned/<model>_choice.json: the chosen recipes
-TUNED_PROTOCOLS = {
-    "ann": dict(SEED_PROTOCOL, learning_rate=1e-3, epochs=12, schedule="cosine",
-                augment="affine+elastic", standardize=True, dropout=0.2),
-    "cnn": dict(SEED_PROTOCOL, learning_rate=1e-3, epochs=6, schedule="cosine",
-                augment="affine", standardize=True),
-    "vgg16": dict(SEED_PROTOCOL, learning_rate=5e-4, epochs=5, schedule="cosine",
-                  augment="affine", standardize=True, dropout=0.3),
-}
-COSINE_ALPHA = 0.01     # as nnlite.commands.train.make_optimizer
+from nnlite.files import write_json
+from nnlite.preprocess import make_augment
+from nnlite.recipe import (STUDY, TUNED, learning_rate, load_data, model_options,
+                           steps_per_epoch)
+from nnlite.schedules import CosineDecay, StepDecay
+from nnlite.training import split_validation
 
 
-def model_options(protocol):
-    """The protocol's options for the model builders (both engines take the same keywords)."""
-    options = {"standardize": bool(protocol.get("standardize", False))}
-    if protocol.get("dropout") is not None:
-        options["dropout"] = protocol["dropout"]
-    return options
-
-
-def steps_per_epoch(n_images, protocol):
-    n_train = int(np.floor(n_images * (1.0 - protocol["validation_split"])))  # as split_validation
-    return -(-n_train // protocol["batch_size"])
+def keras_learning_rate(recipe, steps_per_epoch):
+    """``nnlite.recipe.learning_rate(recipe, steps_per_epoch)`` as a Keras rate or schedule."""
+    import keras
+    rate = learning_rate(recipe, steps_per_epoch)
+    if isinstance(rate, CosineDecay):
+        return keras.optimizers.schedules.CosineDecay(rate.initial, rate.decay_steps,
+                                                      alpha=rate.alpha)
+    if isinstance(rate, StepDecay):
+        return keras.optimizers.schedules.ExponentialDecay(rate.initial, rate.every,
+                                                           rate.factor, staircase=True)
+    return rate
 
 
 def mnist_arrays(loader=None):
@@ -99,36 +99,31 @@ def _augmented_batches(x, y, batch_size, augment, seed):
     return AugmentedBatches()
 
 
-def train_keras(name, seed, data, model_kwargs=None, protocol=SEED_PROTOCOL, verbose=0):
-    """Build the Keras model ``name``, train it under ``protocol``; returns (model, record)."""
+def train_keras(recipe, data, verbose=0):
+    """Build ``recipe``'s model in Keras and train it on ``data`` = ((x_train, y_train),
+    (x_test, y_test)) (training set not yet split); returns (model, record)."""
     import keras
 
-    from nnlite.preprocess import make_augment
     from .models import build, compile_model
     (xtr, ytr), (xte, yte) = data
-    lr = protocol["learning_rate"]
-    if protocol.get("schedule", "constant") == "cosine":
-        lr = keras.optimizers.schedules.CosineDecay(
-            lr, steps_per_epoch(len(xtr), protocol) * protocol["epochs"], alpha=COSINE_ALPHA)
-    model = compile_model(build(name, seed=seed, **model_options(protocol),
-                                **(model_kwargs or {})), lr)
-    keras.utils.set_random_seed(int(seed))      # also fixes the shuffling and dropout masks
+    model = compile_model(build(recipe.model, **model_options(recipe)),
+                          keras_learning_rate(recipe, steps_per_epoch(len(xtr), recipe)))
+    keras.utils.set_random_seed(recipe.seed)    # also fixes the shuffling and dropout masks
     timer = _epoch_timer()
-    augment = make_augment(protocol.get("augment", "none"))
+    augment = make_augment(recipe.augment)
     if augment is None:
-        hist = model.fit(xtr, ytr, batch_size=protocol["batch_size"], epochs=protocol["epochs"],
-                         validation_split=protocol["validation_split"], shuffle=True,
+        hist = model.fit(xtr, ytr, batch_size=recipe.batch_size, epochs=recipe.epochs,
+                         validation_split=recipe.validation_split, shuffle=True,
                          callbacks=[timer], verbose=verbose)
     else:       # validation = the last fraction, as validation_split (which needs arrays)
-        from nnlite.training import split_validation
-        (xt, yt), (xv, yv) = split_validation(xtr, ytr, protocol["validation_split"])
-        batches = _augmented_batches(xt, yt, protocol["batch_size"], augment, int(seed))
-        hist = model.fit(batches, epochs=protocol["epochs"], callbacks=[timer],
+        (xt, yt), (xv, yv) = split_validation(xtr, ytr, recipe.validation_split)
+        batches = _augmented_batches(xt, yt, recipe.batch_size, augment, recipe.seed)
+        hist = model.fit(batches, epochs=recipe.epochs, callbacks=[timer],
                          validation_data=(xv, yv), verbose=verbose)
     test_loss, test_acc = model.evaluate(xte, yte, batch_size=256, verbose=0)
     h = hist.history
-    record = {"engine": "keras", "model": name, "seed": int(seed), "model_kwargs": model_kwargs or {},
-              "protocol": dict(protocol), "history": {
+    record = {"engine": "keras", "model": recipe.model, "seed": recipe.seed,
+              "recipe": recipe.to_dict(), "history": {
                   "loss": h["loss"], "accuracy": h["accuracy"], "val_loss": h["val_loss"],
                   "val_accuracy": h["val_accuracy"], "seconds": timer.seconds},
               "test_loss": float(test_loss), "test_accuracy": float(test_acc)}
@@ -136,27 +131,27 @@ def train_keras(name, seed, data, model_kwargs=None, protocol=SEED_PROTOCOL, ver
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description="Train a Keras baseline (seed protocol: Adam 1e-4, "
-                                            "batch 32, 5 epochs, 48k/12k/10k).")
-    p.add_argument("model", choices=["ann", "cnn", "vgg16"])
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--width", type=float, default=0.25, help="VGG16 width (default 0.25)")
-    p.add_argument("--epochs", type=int, default=SEED_PROTOCOL["epochs"])
-    p.add_argument("--lr", type=float, default=SEED_PROTOCOL["learning_rate"])
-    p.add_argument("--batch-size", type=int, default=SEED_PROTOCOL["batch_size"])
+    p = argparse.ArgumentParser(description="Train a Keras baseline under the study's protocol "
+                                            "(nnlite.recipe.STUDY) or a tuned recipe.")
+    p.add_argument("model", choices=sorted(TUNED))
+    p.add_argument("--tuned", action="store_true",
+                   help="the model's tuned recipe (nnlite.recipe.TUNED) instead of the study's")
+    p.add_argument("--seed", type=int, default=STUDY.seed)
+    p.add_argument("--width", type=float, help=f"VGG16 width (default {STUDY.width})")
+    p.add_argument("--epochs", type=int, help="override the recipe's epochs")
+    p.add_argument("--lr", type=float, help="override the recipe's learning rate")
+    p.add_argument("--batch-size", type=int, help="override the recipe's batch size")
     p.add_argument("--out", help="write the run's record (history, test accuracy) as JSON here")
     p.add_argument("--save", help="save the trained Keras model here (.keras)")
     args = p.parse_args(argv)
-    protocol = dict(SEED_PROTOCOL, epochs=args.epochs, learning_rate=args.lr,
-                    batch_size=args.batch_size)
-    kwargs = {"width": args.width} if args.model == "vgg16" else {}
-    model, record = train_keras(args.model, args.seed, mnist_arrays(), kwargs, protocol,
-                                verbose=1)
-    print(f"{args.model} seed {args.seed}: test accuracy {record['test_accuracy']:.4f}")
+    recipe = TUNED[args.model] if args.tuned else STUDY.replace(model=args.model)
+    overrides = {"seed": args.seed, "width": args.width, "epochs": args.epochs, "lr": args.lr,
+                 "batch_size": args.batch_size}
+    recipe = recipe.replace(**{k: v for k, v in overrides.items() if v is not None})
+    model, record = train_keras(recipe, load_data(recipe), verbose=1)
+    print(f"{recipe.model} seed {recipe.seed}: test accuracy {record['test_accuracy']:.4f}")
     if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as fh:
-            json.dump(record, fh, indent=1)
+        write_json(os.path.abspath(args.out), record)
     if args.save:
         model.save(args.save)
 

@@ -1,4 +1,4 @@
-"""``python -m benchmarks`` == ``nnlite bench``: see benchmarks/cli.py and --help."""
+"""``python -m benchmarks``: nnlite against Keras in one run; see benchmarks/cli.py and --help."""
 import sys
 
 from .cli import main

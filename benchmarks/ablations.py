@@ -27,7 +27,7 @@ OUT = os.path.join(HERE, "results", "ablations.json")
 VARIANTS = {
     "defaults": {},
     "1 worker thread": {"env": {"NNLITE_NUM_THREADS": "1"}},
-    "Winograd off": {"winograd": False},
+    "Winograd off": {"algorithm": "im2col"},
     "glibc malloc defaults": {"env": {"NNLITE_MALLOC_TUNING": "0"}},
     "no inference pass cap": {"no_pass_cap": True},
 }
@@ -36,14 +36,16 @@ CASES = [("cnn", "train"), ("vgg16", "train"), ("cnn", "predict"), ("vgg16", "pr
 CHILD = r"""
 import json, sys, time
 import numpy as np
-import nnlite.layers.conv2d as conv2d
 import nnlite.sequential
-from nnlite import models
-name, kind, winograd, no_cap = sys.argv[1], sys.argv[2], sys.argv[3] == "1", sys.argv[4] == "1"
-conv2d.WINOGRAD = winograd
+from nnlite import zoo
+from nnlite.layers import Conv2D
+name, kind, algorithm, no_cap = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
 if no_cap:
     nnlite.sequential.INFERENCE_PASS_VALUES = 2 ** 62
-m = models.build(name, seed=0, **({"width": 0.25} if name == "vgg16" else {}))
+m = zoo.build(name, seed=0, **({"width": 0.25} if name == "vgg16" else {}))
+for layer in m.layers:
+    if isinstance(layer, Conv2D):
+        layer.algorithm = algorithm
 m.compile("adam")
 rng = np.random.default_rng(0)
 if kind == "train":
@@ -63,8 +65,8 @@ print(json.dumps(len(x) / float(np.median(times))))
 
 def measure(name, kind, variant):
     env = dict(os.environ, **variant.get("env", {}))
-    args = [sys.executable, "-c", CHILD, name, kind, "0" if variant.get("winograd") is False
-            else "1", "1" if variant.get("no_pass_cap") else "0"]
+    args = [sys.executable, "-c", CHILD, name, kind, variant.get("algorithm", "auto"),
+            "1" if variant.get("no_pass_cap") else "0"]
     out = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -1,9 +1,14 @@
-"""Command line shared by ``python -m benchmarks`` and ``nnlite bench``."""
+"""``python -m benchmarks``: benchmark nnlite against Keras in one run (``--help`` for the
+options; ``make bench`` installs first, then runs it)."""
+import argparse
 import json
 import os
 import sys
 import time
 
+from nnlite.errors import ConfigError, NNLiteError
+
+PROG = "python -m benchmarks"
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
@@ -41,10 +46,8 @@ def run(args):
     for name in ("repeats", "nnlite_threads", "keras_threads"):
         value = getattr(args, name)
         if value is not None and value < 1:
-            from nnlite.errors import ConfigError
             raise ConfigError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     if args.batches and min(args.batches) < 1:
-        from nnlite.errors import ConfigError
         raise ConfigError(f"--batches must be positive, got {args.batches}")
     env = {"nnlite": {}, "keras": {}}
     if args.nnlite_threads:
@@ -62,7 +65,7 @@ def run(args):
         json.dump(result, f, indent=1)
     table = markdown(result)
     with open(os.path.splitext(out)[0] + ".md", "w") as f:
-        f.write(f"# nnlite bench ({result['kind']}, {result['started_utc']})\n\n{table}\n")
+        f.write(f"# nnlite benchmark ({result['kind']}, {result['started_utc']})\n\n{table}\n")
     if args.plot:
         plot(result, args.plot)
     if args.json:
@@ -94,8 +97,24 @@ def _profile(args, log):
     return 0
 
 
+def build_parser():
+    return add_arguments(argparse.ArgumentParser(
+        prog=PROG,
+        description="Train the zoo models (ann, cnn, vgg16 width 0.25) with nnlite and Keras in "
+                    "the same run, interleaving repeats; report median samples/s, inference, "
+                    "latency, peak RSS and the nnlite/Keras ratio. Writes JSON + a markdown "
+                    "table under benchmarks/results/. --profile MODEL shows per-layer times.",
+        epilog=f"examples:  {PROG} --quick    {PROG} --profile cnn    "
+               f"{PROG} --json > out.json"))
+
+
 def main(argv=None):
-    import argparse
-    p = add_arguments(argparse.ArgumentParser(
-        prog="python -m benchmarks", description="Benchmark nnlite against Keras in one run."))
-    return run(p.parse_args(argv))
+    args = build_parser().parse_args(argv)
+    try:
+        return run(args)
+    except NNLiteError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -16,7 +16,7 @@ import time
 import numba
 import numpy as np
 
-from nnlite.ops import bn_input_grad, bn_normalize, bn_param_grads, bn_stats, col2im, im2col
+from nnlite.ops import bn_input_grad, bn_normalize, bn_param_grads, bn_stats, col2im_add, im2col
 from nnlite.ops import adam_update, same_padding, sum_rows
 from nnlite.ops.threads import blas_threads
 
@@ -49,6 +49,13 @@ def _im2col_gather(x, kh, kw, stride, pad_top, pad_left, oh, ow):
 # one body, two compilations (not cached on disk: both would share the one cache entry name)
 im2col_numba_parallel = numba.njit(parallel=True)(_im2col_gather)
 im2col_numba_serial = numba.njit(_im2col_gather)
+
+
+def col2im_serial(cols, n_img, h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow):
+    """nnlite's kernel (``col2im_add``, serial Numba) into a fresh zero dx, as the others."""
+    dx = np.zeros((n_img, h, w, c), dtype=cols.dtype)
+    col2im_add(cols, dx, kh, kw, stride, pad_top, pad_left, oh, ow)
+    return dx
 
 
 @numba.njit(parallel=True, cache=True)
@@ -138,7 +145,7 @@ def kernel_rows():
             rows.append({"kernel": "im2col", "shape": shape, "variant": name, **_time(fn, *args)})
         cols = rng.random((n * h * h, k * k * c), dtype=np.float32)
         cargs = (cols, n, h, h, c, k, k, 1, p, p, h, h)
-        for name, fn in (("Numba serial (nnlite)", col2im),
+        for name, fn in (("Numba serial (nnlite)", col2im_serial),
                          ("kh*kw NumPy slice-adds", col2im_slice_adds),
                          ("Numba prange", col2im_numba_parallel)):
             rows.append({"kernel": "col2im", "shape": shape, "variant": name, **_time(fn, *cargs)})

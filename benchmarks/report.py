@@ -202,7 +202,7 @@ def build(result_path=None):
              "## Time per epoch vs VGG16 width (batch 32)", "", width_table(result),
              "## Both engines on one thread", "", equal_threads_section(),
              "## Ablations: each speed measure switched off", "", ablations_section(),
-             "## Kernel variants tried (session 1)", "", kernels_section(),
+             "## Kernel variants tried (earlier kernels)", "", kernels_section(),
              "## Per-layer profiles", "", profiles_section()]
     with open(os.path.join(RESULTS, "REPORT.md"), "w") as f:
         f.write("\n".join(parts) + "\n")

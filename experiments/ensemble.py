@@ -13,7 +13,8 @@ import os
 
 import numpy as np
 
-from experiments.common import RESULTS, write_csv, write_json
+from experiments.common import RESULTS
+from nnlite.files import write_csv, write_json
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = ("ann", "cnn", "vgg16")

@@ -17,7 +17,8 @@ import argparse
 import json
 import os
 
-from experiments.common import RESULTS, train_and_test, write_csv
+from experiments.common import RESULTS, train_and_test
+from nnlite.files import write_csv
 from experiments.tuned import CANDIDATES
 
 
@@ -46,7 +47,7 @@ def summarise():
             r = json.load(fh)
         rows.append({"model": model, "recipe": name,
                      "chosen_on_mnist": chosen.get(model) == name,
-                     "epochs": r["epochs_run"], "tuned_recipe_epochs": cfg["epochs"],
+                     "epochs": r["epochs_run"], "tuned_recipe_epochs": cfg.epochs,
                      "val_acc": round(100 * r["val_acc"], 2),
                      "test_acc": round(100 * r["test_acc"], 2),
                      "seconds_per_epoch": round(r["seconds_per_epoch"], 1)})
@@ -67,9 +68,7 @@ def main():
         every = _all_candidates()
         for name in names:
             model, cfg = every[name]
-            cfg = dict(cfg, dataset="fashion-mnist")
-            if model in reduce:
-                cfg["epochs"] = reduce[model]
+            cfg = cfg.replace(dataset="fashion-mnist", epochs=reduce.get(model, cfg.epochs))
             train_and_test("fashion", name, cfg, plots=True)
             summarise()
     for row in summarise():

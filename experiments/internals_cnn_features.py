@@ -7,7 +7,7 @@ Reads whatever ``models/cnn.npz`` exists (or --model-file), draws:
                         each conv block (block 1: 28x28, block 2: 14x14, block 3: 7x7)
 The maps are captured with nnlite.inspect' LayerTaps on the ReLU layers during predict.
 
-    NNLITE_DATA_DIR=/work/shared/data nice -n 5 python experiments/internals_cnn_features.py
+    nice -n 5 python -m experiments.internals_cnn_features
 """
 import argparse
 import datetime
@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from internals_common import HERE, out_path, save_json
+from experiments.internals_common import HERE, out_path, save_json
 
 DIGITS = (0, 1, 2, 3)   # indices into the MNIST test set (labels 7, 2, 1, 0)
 

@@ -1,11 +1,11 @@
 """The stock GradientStats figure (nnlite.inspect.plot_gradient_stats) for two runs of
 experiment (a): the 10-layer sigmoid and ReLU MLPs. Reads results/internals/vanishing.json.
 
-    python experiments/internals_gradient_stats_demo.py
+    python -m experiments.internals_gradient_stats_demo
 """
 import json
 
-from internals_common import out_path
+from experiments.internals_common import out_path
 
 
 def main():

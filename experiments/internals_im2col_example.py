@@ -1,6 +1,6 @@
 """The im2col / col2im worked example of docs/backprop.md, computed by nnlite.ops.
 
-    python experiments/internals_im2col_example.py     # prints the Markdown block of the doc
+    python -m experiments.internals_im2col_example     # prints the Markdown block of the doc
 
 tests/test_internals.py checks that docs/backprop.md contains exactly this output, so the
 numbers in the doc are the ones nnlite computes.
@@ -16,7 +16,12 @@ def _matrix(a, fmt="{:g}"):
 
 def example():
     """x: one 3x3 single-channel image, a 2x2 kernel, stride 1, 'valid' -> 2x2 output."""
-    from nnlite.ops import col2im, im2col
+    from nnlite.ops import col2im_add, im2col
+
+    def col2im(cols, n, h, w, c, kh, kw, stride, top, left, oh, ow):   # into a zero dx
+        dx = np.zeros((n, h, w, c), cols.dtype)
+        col2im_add(cols, dx, kh, kw, stride, top, left, oh, ow)
+        return dx
     x = np.arange(1, 10, dtype=np.float64).reshape(1, 3, 3, 1)
     kernel = np.array([[1.0, 2.0], [0.0, -1.0]]).reshape(2, 2, 1, 1)   # (KH, KW, C, F)
     cols = im2col(x, 2, 2, 1, 0, 0, 2, 2)                              # (N*OH*OW, KH*KW*C)

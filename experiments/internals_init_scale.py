@@ -6,14 +6,14 @@ per layer, the activation std and the kernel gradient norm; then each model trai
 on 20,000 MNIST digits (SGD lr 0.05, momentum 0.9, batch 64). A run whose numbers overflow is
 stopped by the engine with NonFiniteError; its message is recorded as is.
 
-    NNLITE_DATA_DIR=/work/shared/data nice -n 5 python experiments/internals_init_scale.py
+    nice -n 5 python -m experiments.internals_init_scale
 """
 import argparse
 import re
 
 import numpy as np
 
-from internals_common import deep_mlp, mnist_subset, out_path, save_json
+from experiments.internals_common import deep_mlp, mnist_subset, out_path, save_json
 
 SCALES = (0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 10.0)
 DEPTH = 10

@@ -12,13 +12,13 @@ After every epoch a callback measures, in inference mode (no dropout, no L2 term
 cross-entropy and accuracy on the 1,000 training digits and on 10,000 held-out digits (the
 MNIST test set). The gap = train minus validation accuracy (and val minus train cross-entropy).
 
-    NNLITE_DATA_DIR=/work/shared/data nice -n 5 python experiments/internals_overfitting.py
+    nice -n 5 python -m experiments.internals_overfitting
 """
 import argparse
 
 import numpy as np
 
-from internals_common import mnist_subset, out_path, save_json
+from experiments.internals_common import mnist_subset, out_path, save_json
 
 # name -> (L2 factor on the hidden kernels, dropout rate)
 VARIANTS = {"none": (0.0, 0.0), "l2": (1e-3, 0.0), "dropout": (0.0, 0.5), "both": (1e-3, 0.5),
@@ -26,12 +26,12 @@ VARIANTS = {"none": (0.0, 0.0), "l2": (1e-3, 0.0), "dropout": (0.0, 0.5), "both"
 
 
 def build(variant, seed):
-    from nnlite import Sequential, models
+    from nnlite import Sequential, zoo
     from nnlite.layers import Dense, Dropout, Flatten
     from nnlite.regularizers import l2
     l2_factor, rate = VARIANTS[variant]
     if not l2_factor:
-        return models.ann(seed=seed, dropout=rate)
+        return zoo.ann(seed=seed, dropout=rate)
 
     def drop():   # a fresh layer each time: one instance cannot sit at two places
         return [Dropout(rate)] if rate else []

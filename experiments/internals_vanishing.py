@@ -5,14 +5,14 @@ optimizer (SGD lr 0.05, momentum 0.9), same data (20,000 MNIST training digits; 
 first 5,000 test digits), 5 epochs. GradientStats records every 5 steps; the per-layer kernel
 gradient norms over the FIRST epoch are plotted on a log scale, with the learning curves.
 
-    NNLITE_DATA_DIR=/work/shared/data nice -n 5 python experiments/internals_vanishing.py
+    nice -n 5 python -m experiments.internals_vanishing
 """
 import argparse
 import time
 
 import numpy as np
 
-from internals_common import deep_mlp, mnist_subset, out_path, save_json
+from experiments.internals_common import deep_mlp, mnist_subset, out_path, save_json
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 

@@ -4,7 +4,8 @@ files under experiments/results/ (no number in the report is typed by hand).
 Placeholders in the template:
     {{table:NAME}}       a Markdown table (NAME in TABLES below)
     {{value:PATH}}       one number from a result JSON: PATH = file.json:key.key.index
-                         (relative to experiments/results), formatted with 2 decimals;
+                         (relative to experiments/results; a file under benchmarks/results
+                         is named from the repository root), formatted with 2 decimals;
                          suffix |pct turns a fraction into a percentage, |int prints an integer,
                          |pct3 / |f3 give 3 decimals.
 
@@ -20,13 +21,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TARGETS = {"ann": 98.5, "cnn": 99.5, "vgg16": 99.6, "ensemble": 99.7}
 
 
+def _path(rel):
+    """A result file: relative to experiments/results, or to the repository root for the speed
+    measurements under benchmarks/results."""
+    if rel.startswith("benchmarks/"):
+        return os.path.join(os.path.dirname(HERE), rel)
+    return os.path.join(RESULTS, rel)
+
+
 def _load(rel):
-    with open(os.path.join(RESULTS, rel)) as fh:
+    with open(_path(rel)) as fh:
         return json.load(fh)
 
 
 def _exists(rel):
-    return os.path.isfile(os.path.join(RESULTS, rel))
+    return os.path.isfile(_path(rel))
 
 
 def _md(header, rows):
@@ -47,7 +56,7 @@ def table_seed():
                          f"{r['val_acc']:.2f} / {r['study_val']:.2f}",
                          f"{r['test_acc']:.2f} / {r['study_test']:.2f}",
                          f"{r['seconds_per_epoch']:.0f}"])
-    from experiments.common import STUDY
+    from experiments.common import STUDY_ACCURACY as STUDY
     for name in ("ann", "cnn", "vgg16"):        # runs the shared CPU did not let finish
         if name in done or not _exists(f"seed_protocol/{name}/history.json"):
             continue
@@ -168,8 +177,8 @@ def table_fashion():
 
 def table_cost():
     rows = []
-    if _exists("augment_overhead.json"):
-        o = _load("augment_overhead.json")
+    if _exists("benchmarks/results/augment_overhead.json"):
+        o = _load("benchmarks/results/augment_overhead.json")
         for name, r in o["models"].items():
             rows.append([name, f"{r['train_step_ms']:.1f}",
                          f"{r['train_step_ms'] * 1.5:.0f}",
@@ -272,8 +281,8 @@ def _value(spec):
 
 def replot_curves():
     """Redraw every run's curves.png from its history.json (after plot changes)."""
-    from nnlite.commands.train import _title
     from nnlite.plots import plot_history
+    from nnlite.recipe import Recipe, title
     for folder, _, files in os.walk(RESULTS):
         if "history.json" in files and "run.json" in files:
             with open(os.path.join(folder, "history.json")) as fh:
@@ -281,7 +290,8 @@ def replot_curves():
             with open(os.path.join(folder, "run.json")) as fh:
                 config = json.load(fh)["config"]
             if history.get("loss"):
-                plot_history(history, os.path.join(folder, "curves.png"), _title(config))
+                plot_history(history, os.path.join(folder, "curves.png"),
+                             title(Recipe.from_dict(config)))
 
 
 def main():

@@ -29,29 +29,30 @@ RESULTS = os.path.join(HERE, "results")
 JSON_PATH = os.path.join(RESULTS, "parity.json")                       # training runs
 NUMERICAL_JSON = os.path.join(RESULTS, "parity_numerical.json")        # compare tables
 MD_PATH = os.path.join(RESULTS, "parity.md")
-MODEL_KWARGS = {"ann": {}, "cnn": {}, "vgg16": {"width": 0.25}}
+MODELS = ("ann", "cnn", "vgg16")       # VGG16 at the recipes' width, 0.25
 
 
-def train_nnlite(name, seed, data, model_kwargs, protocol):
-    """Build nnlite's model ``name`` and train it under ``protocol``; returns (model, record)."""
-    from baselines.train import COSINE_ALPHA, model_options, steps_per_epoch
-    from nnlite import models, optimizers
+def protocol_recipe(protocol_name, name):
+    """The recipe of a protocol: "seed" = the study's (``nnlite.recipe.STUDY``), "tuned" =
+    the model's chosen recipe (``nnlite.recipe.TUNED``)."""
+    from nnlite.recipe import STUDY, TUNED
+    return STUDY.replace(model=name) if protocol_name == "seed" else TUNED[name]
+
+
+def train_nnlite(recipe, data):
+    """Build nnlite's model for ``recipe`` and train it on ``data``; returns (model, record)."""
     from nnlite.preprocess import make_augment
-    from nnlite.schedules import CosineDecay
+    from nnlite.recipe import build_model, make_optimizer, steps_per_epoch
     (xtr, ytr), (xte, yte) = data
-    model = models.build(name, seed=seed, **model_options(protocol), **model_kwargs)
-    lr = protocol["learning_rate"]
-    if protocol.get("schedule", "constant") == "cosine":
-        lr = CosineDecay(lr, steps_per_epoch(len(xtr), protocol) * protocol["epochs"],
-                         alpha=COSINE_ALPHA)
-    model.compile(optimizers.Adam(lr))
-    hist = model.fit(xtr, ytr, batch_size=protocol["batch_size"], epochs=protocol["epochs"],
-                     validation_split=protocol["validation_split"], verbose=0,
-                     batch_transform=make_augment(protocol.get("augment", "none")))
+    model = build_model(recipe)
+    model.compile(make_optimizer(recipe, steps_per_epoch(len(xtr), recipe)))
+    hist = model.fit(xtr, ytr, batch_size=recipe.batch_size, epochs=recipe.epochs,
+                     validation_split=recipe.validation_split, verbose=0,
+                     batch_transform=make_augment(recipe.augment))
     test_loss, test_acc = model.evaluate(xte, yte)
     h = hist.history
-    record = {"engine": "nnlite", "model": name, "seed": int(seed), "model_kwargs": model_kwargs,
-              "protocol": dict(protocol), "history": {
+    record = {"engine": "nnlite", "model": recipe.model, "seed": recipe.seed,
+              "recipe": recipe.to_dict(), "history": {
                   k: [float(v) for v in h[k]] for k in
                   ("loss", "accuracy", "val_loss", "val_accuracy", "seconds")},
               "test_loss": float(test_loss), "test_accuracy": float(test_acc)}
@@ -94,15 +95,14 @@ def load_results(path=JSON_PATH):
 
 
 def save_results(results, path=JSON_PATH):
-    from nnlite.saving import atomic_write
-    text = json.dumps(results, indent=1).encode()
-    atomic_write(path, lambda fh: fh.write(text))
+    from nnlite.files import write_json
+    write_json(path, results)
 
 
 def run(plan, protocol_name="seed", path=JSON_PATH, limit=None, engines=("nnlite", "keras")):
     """Train every (model, seed) of ``plan`` with both engines. ``limit`` (smoke tests only):
     use the first ``limit`` training and test images and 1 epoch."""
-    from baselines.train import SEED_PROTOCOL, TUNED_PROTOCOLS, mnist_arrays, train_keras
+    from baselines.train import mnist_arrays, train_keras
     data = mnist_arrays()
     if limit:
         (xtr, ytr), (xte, yte) = data
@@ -110,9 +110,9 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None, engines=("nnlite
     results = load_results(path)
     results.setdefault("machine_per_launch", []).append(machine_info())
     for name, seeds in plan:
-        protocol = SEED_PROTOCOL if protocol_name == "seed" else TUNED_PROTOCOLS[name]
+        recipe = protocol_recipe(protocol_name, name)
         if limit:
-            protocol = dict(protocol, epochs=1)
+            recipe = recipe.replace(epochs=1)
         for seed in seeds:
             done = {(r["engine"], r["model"], r["seed"], r.get("protocol_name", "seed"))
                     for r in results["runs"]}
@@ -126,7 +126,7 @@ def run(plan, protocol_name="seed", path=JSON_PATH, limit=None, engines=("nnlite
                 trainer = train_nnlite if engine == "nnlite" else train_keras
                 print(f"[parity] {engine} {name} seed {seed} ...", flush=True)
                 started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-                model, record = trainer(name, seed, data, MODEL_KWARGS[name], protocol)
+                model, record = trainer(recipe.replace(seed=seed), data)
                 record["started_utc"] = started
                 record["finished_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
                 trained[engine] = model
@@ -152,14 +152,14 @@ def agreement_run(name="cnn", seed=0, epochs=1, path=JSON_PATH):
     """Train ``name`` in both engines under the seed protocol shortened to ``epochs`` and count
     same-class predictions on the 10,000 test digits after moving each model to the other
     engine. (Cheaper than the full protocol; the check is about the transfer, not accuracy.)"""
-    from baselines.train import SEED_PROTOCOL, mnist_arrays, train_keras
-    protocol = dict(SEED_PROTOCOL, epochs=epochs)
+    from baselines.train import mnist_arrays, train_keras
+    recipe = protocol_recipe("seed", name).replace(seed=seed, epochs=epochs)
     data = mnist_arrays()
     results = load_results(path)
     results.setdefault("machine_per_launch", []).append(machine_info())
-    nn_model, nn_rec = train_nnlite(name, seed, data, MODEL_KWARGS[name], protocol)
+    nn_model, nn_rec = train_nnlite(recipe, data)
     print(f"[parity] agreement: nnlite {name} test {nn_rec['test_accuracy']:.4f}", flush=True)
-    k_model, k_rec = train_keras(name, seed, data, MODEL_KWARGS[name], protocol)
+    k_model, k_rec = train_keras(recipe, data)
     print(f"[parity] agreement: keras {name} test {k_rec['test_accuracy']:.4f}", flush=True)
     agreement = cross_engine_agreement(nn_model, k_model, data[1][0])
     agreement.update(model=name, seed=seed, protocol_name=f"seed protocol, {epochs} epoch(s)",
@@ -211,9 +211,9 @@ def parse_plan(items):
     plan = []
     for item in items:
         name, _, seeds = item.partition(":")
-        if name not in MODEL_KWARGS or not seeds:
+        if name not in MODELS or not seeds:
             raise SystemExit(f"bad plan item {item!r}: use MODEL:SEED[,SEED...] with MODEL in "
-                             f"{sorted(MODEL_KWARGS)}")
+                             f"{list(MODELS)}")
         plan.append((name, [int(s) for s in seeds.split(",")]))
     return plan
 
@@ -226,7 +226,7 @@ def main(argv=None):
                    help="MODEL:SEEDS items, run in order (default: ann:0,1,2 cnn:0,1,2)")
     r.add_argument("--protocol", choices=["seed", "tuned"], default="seed",
                    help="seed: Adam 1e-4, 5 epochs; tuned: each model's chosen recipe "
-                        "(baselines.train.TUNED_PROTOCOLS)")
+                        "(nnlite.recipe.TUNED)")
     r.add_argument("--json", default=JSON_PATH)
     r.add_argument("--engines", nargs="+", choices=["nnlite", "keras"],
                    default=["nnlite", "keras"], help="train only these engines (no agreement "
@@ -235,7 +235,7 @@ def main(argv=None):
                                              "elsewhere)")
     a = sub.add_parser("agreement", help="train a model briefly in both engines, swap them, "
                                          "count same predictions on the test set")
-    a.add_argument("--model", default="cnn", choices=sorted(MODEL_KWARGS))
+    a.add_argument("--model", default="cnn", choices=MODELS)
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--epochs", type=int, default=1)
     a.add_argument("--json", default=JSON_PATH)

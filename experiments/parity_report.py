@@ -24,7 +24,7 @@ def _fmt_acc(values):
 def _seconds(runs):
     """(median s/epoch over all epochs, median without epoch 1) over the single-threaded runs
     (a run with default threads on the oversubscribed machine is not comparable). Medians:
-    a few epochs contain pauses (training stopped while benchmarks ran)."""
+    a few epochs overlapped other processes on the same cores and took longer."""
     runs = [r for r in runs if r.get("threads") == "1"]
     if not runs:
         return "–"
@@ -114,13 +114,16 @@ def write_report(json_paths, numerical_json_path, md_path):
            f"{m0.get('keras', '?')}. Load average when each `run` launch started: "
            + ", ".join(f"{m['load_average_at_start'][0]:.0f}" for m in machines
                        if "load_average_at_start" in m)
-           + ". Session 1's runs shared the 2 cores with ~6 other agents' jobs; session 2's "
-           "ran as two single-threaded training processes side by side (one per core), both "
-           "stopped (SIGSTOP) while benchmarks ran (the stop windows are listed in "
-           "`parity_pauses.log`; runs of session 2 record when they started and finished), "
-           "and session 2's nnlite runs used the session's starting code (one thread, no "
-           "Winograd) except the tuned VGG16 runs of seeds 0 and 1. Seconds per epoch on this page are "
-           "therefore not a speed comparison between the engines; "
+           + ". The runs in `parity.json` and `parity_runs_cnn*.json` shared the 2 cores "
+           "with other processes (load average 12–24); those in `parity_runs_vgg_seed.json` "
+           "and `parity_runs_tuned_*.json` ran as two single-threaded training processes side "
+           "by side (one per core), and their timed epochs overlapped other processes on the "
+           "same cores at times (the runs in `parity_runs_tuned_a.json` record when they "
+           "started and finished). The nnlite runs in those last three files used "
+           "single-threaded convolutions without Winograd, except the tuned VGG16 runs of "
+           "seeds 0 and 1 (`parity_runs_tuned_a.json`: Winograd, `NNLITE_NUM_THREADS=1`). "
+           "Seconds per epoch on this page are therefore not a speed comparison between the "
+           "engines; "
            "[benchmarks/results/REPORT.md](../../benchmarks/results/REPORT.md) is.", ""]
 
     out += summary_section(runs, data.get("agreement", []))
@@ -179,7 +182,7 @@ PROTOCOLS = {
     "seed": ("seed protocol", "Adam lr 1e-4 (constant), batch 32, 5 epochs, pixels / 255, no "
              "augmentation, the models' default dropout (VGG16 0.5)"),
     "tuned": ("tuned protocol", "each model's recipe chosen on validation accuracy by "
-              "`experiments/tuned.py` (`baselines.train.TUNED_PROTOCOLS`): batch 32; Adam with "
+              "`experiments/tuned.py` (`nnlite.recipe.TUNED`): batch 32; Adam with "
               "cosine decay over all steps to 1 % (Keras' `CosineDecay`, nnlite's "
               "`CosineDecay`); a standardise layer (Rescaling with MNIST's mean/std) inside the "
               "model; ANN: lr 1e-3, 12 epochs, dropout 0.2, affine + elastic augmentation; "
@@ -299,10 +302,10 @@ def scope_section(runs, agreement):
             out.append(f"- {model}, {PROTOCOLS[protocol][0]}: " + (
                 f"nnlite seeds {seeds['nnlite']}, Keras seeds {seeds['keras']}."
                 if any(seeds.values()) else "not run."))
-    out += ["- The seed-protocol nnlite runs of session 1 were made while the two Adam fixes of "
-            "section 6 were being found: ANN seed 0 (nnlite) before both, the other session-1 "
-            "nnlite runs after the alpha fix and before the float32 `1 - beta` fix. Each "
-            "changes a step by < 1e-5 relative, far below what separates two seeds.",
+    out += ["- The ANN and CNN seed-protocol nnlite runs (`parity.json`, "
+            "`parity_runs_cnn*.json`) predate one or both Adam fixes of section 6: ANN seed 0 "
+            "both, the others the float32 `1 - beta` fix. Each fix changes a step by < 1e-5 "
+            "relative, far below what separates two seeds.",
             "- Trained-model transfer: CNN seeds " + (", ".join(
                 f"{a['seed']} ({a['protocol_name']} protocol)" for a in agreement)
                 or "none") + ". VGG16 and the ANN were not moved between engines after "
@@ -323,9 +326,9 @@ def epoch_swing(runs, model):
 
 
 def summary_section(runs, agreement):
-    """The issue's acceptance points, each with its measured value; then the other protocol /
+    """The acceptance criteria, each with its measured value; then the other protocol /
     model comparisons with their t-tests."""
-    out = ["## Summary (issue 4 acceptance)", ""]
+    out = ["## Summary (acceptance criteria)", ""]
     for protocol in PROTOCOLS:
         for r in accuracy_rows(runs, protocol):
             if r["diff_pp"] is not None:
@@ -339,14 +342,14 @@ def summary_section(runs, agreement):
                    f"(Keras → nnlite) and {100 * a['nnlite_to_keras_fraction']:.2f} % "
                    f"(nnlite → Keras) of the {a['n']:,} test digits ({'≥' if ok else '<'} 99.9 %"
                    f" {'✓' if ok else '✗'}).")
-    out += ["- Numerical parity: every check within the issue's tolerance in float64 (both "
+    out += ["- Numerical parity: every check within its tolerance in float64 (both "
             "engines); in float32 forward passes and most gradients too, Adam trajectories "
             "not (rounding noise amplified, sections 1, 5, 6).", ""]
     return out
 
 
 def summary_line(r, protocol):
-    """One model under one protocol: the mean difference, Welch's test, and (for the issue's
+    """One model under one protocol: the mean difference, Welch's test, and (for the
     acceptance rows, ANN and CNN under the seed protocol) the 0.15 pp verdict."""
     n = {e: len(r["acc"][e]) for e in ENGINES}
     w = r["welch"]

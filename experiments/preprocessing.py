@@ -6,7 +6,7 @@ in the model), deskewed (moments), random affine augmentation, elastic augmentat
 Seeds 0, 1, 2.
 
 - ANN: the study's protocol (Adam 1e-4, batch 32, 5 epochs, 48,000 / 12,000 split).
-- CNN: compute-reduced protocol (the shared CPU gave each job ~2 % of a core): Adam 1e-3,
+- CNN: compute-reduced protocol (the shared CPU gave each run ~2 % of a core): Adam 1e-3,
   batch 32, ONE epoch on the FIRST 7,500 training images (6,000 train / 1,500 validation);
   test on the full 10,000 test set.
 
@@ -24,7 +24,9 @@ import os
 
 import numpy as np
 
-from experiments.common import RESULTS, recipe, train_and_test, write_csv, write_json
+from experiments.common import RESULTS, train_and_test
+from nnlite.files import write_csv, write_json
+from nnlite.recipe import Recipe
 
 CONDITIONS = {                       # name -> recipe changes
     "raw 0-255": {"preprocess": "raw"},
@@ -162,7 +164,7 @@ def main():
                 for cond, change in CONDITIONS.items():
                     if args.conditions and SLUG[cond] not in args.conditions:
                         continue
-                    cfg = recipe(**PROTOCOL[model], **change, seed=seed)
+                    cfg = Recipe(**PROTOCOL[model], **change, seed=seed)
                     train_and_test("preprocessing", run_name(model, cond, seed), cfg,
                                    keep_predictions=True)
                     analyse(ANALYSED, SEEDS)

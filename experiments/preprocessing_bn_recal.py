@@ -21,7 +21,8 @@ import os
 
 import numpy as np
 
-from experiments.common import RESULTS, RUNS, data_for, write_json
+from experiments.common import RESULTS, RUNS, data_for
+from nnlite.files import write_json
 from experiments.preprocessing import CONDITIONS, PROTOCOL, SEEDS, SLUG, run_name
 
 N_IMAGES, BATCH = 2048, 64
@@ -44,7 +45,7 @@ def recalibrate_bn(model, x):
 def main():
     from nnlite import load_model
     from nnlite.commands.evaluate import evaluate_arrays
-    from experiments.common import recipe
+    from nnlite.recipe import Recipe
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", nargs="+", type=int, default=SEEDS)
     args = ap.parse_args()
@@ -58,8 +59,8 @@ def main():
                 continue
             with open(os.path.join(out, "result.json")) as fh:
                 base = json.load(fh)
-            cfg = recipe(**dict(PROTOCOL["cnn"], **change, seed=seed))
-            cfg["augment"] = "none"          # statistics of clean images
+            cfg = Recipe(**PROTOCOL["cnn"], **change, seed=seed)
+            cfg = cfg.replace(augment="none")          # statistics of clean images
             (xtr, _), (xte, yte) = data_for(cfg)
             model = load_model(model_file)
             model.compile()

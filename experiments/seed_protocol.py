@@ -10,16 +10,17 @@ confusion.png, mistakes.png, metrics.json), summary.json, summary.csv, vgg16_ful
 import argparse
 import time
 
-from experiments.common import (RESULTS, STUDY, machine, recipe, train_and_test, write_csv,
-                                write_json)
+from experiments.common import RESULTS, STUDY_ACCURACY, machine, train_and_test
+from nnlite.files import write_csv, write_json
+from nnlite.recipe import STUDY
 
 
 def time_full_vgg(steps):
     """Seconds per training step of VGG16 width 1.0 at batch 32 (median of ``steps``)."""
     import numpy as np
-    from nnlite import models, optimizers
+    from nnlite import optimizers, zoo
     rng = np.random.default_rng(0)
-    model = models.vgg16(width=1.0, seed=0)
+    model = zoo.vgg16(width=1.0, seed=0)
     model.compile(optimizers.Adam(1e-4))
     x = rng.random((32, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 32)
@@ -54,8 +55,9 @@ def summarise():
                      "train_acc": round(100 * r["train_acc"], 2),
                      "val_acc": round(100 * r["val_acc"], 2),
                      "test_acc": round(100 * r["test_acc"], 2),
-                     "study_train": STUDY[name]["train"], "study_val": STUDY[name]["val"],
-                     "study_test": STUDY[name]["test"],
+                     "study_train": STUDY_ACCURACY[name]["train"],
+                     "study_val": STUDY_ACCURACY[name]["val"],
+                     "study_test": STUDY_ACCURACY[name]["test"],
                      "seconds_per_epoch": round(r["seconds_per_epoch"], 1)})
     write_csv(f"{RESULTS}/seed_protocol/summary.csv", rows)
     write_json(f"{RESULTS}/seed_protocol/summary.json", {"machine": machine(), "rows": rows})
@@ -68,7 +70,7 @@ def main():
                     help="time this many VGG16 width-1.0 steps (0: skip)")
     args = ap.parse_args()
     for name in args.models:
-        train_and_test("seed_protocol", name, recipe(model=name), plots=True)
+        train_and_test("seed_protocol", name, STUDY.replace(model=name), plots=True)
         summarise()
     if args.time_full_steps:
         timing = time_full_vgg(args.time_full_steps)

@@ -4,12 +4,13 @@ the final weights and test accuracy equal those of an uninterrupted run with the
 
 Each training segment is a separate Python process (`--child`), so every resume starts from
 the checkpoint file alone, as after a real Ctrl+C. All processes import a frozen copy of the
-nnlite package taken when the soak starts (other people may edit the working tree meanwhile). The interruptions are real SIGINT signals
-sent by this parent when the child's step counter reaches a random target step; the child's
-Ctrl+C handler finishes the step, writes the checkpoint and exits.
+nnlite package taken when the soak starts, so edits to the working tree during a soak do not
+change the code under test. The interruptions are real SIGINT signals sent by this parent
+when the child's step counter reaches a random target step; the child's Ctrl+C handler
+finishes the step, writes the checkpoint and exits.
 
-    nice -n 5 python experiments/soak.py            # ~2 x 20 ANN epochs
-    python experiments/soak.py --epochs 2 --out /tmp/soak-smoke   # a quick smoke run
+    nice -n 5 python -m experiments.soak                                # ~2 x 20 ANN epochs
+    python -m experiments.soak --epochs 2 --out runs/soak-smoke --no-write  # a quick smoke run
 
 Writes experiments/results/soak.json and experiments/results/soak.md.
 """
@@ -33,7 +34,7 @@ RESULTS = os.path.join(HERE, "results")
 # -- child: one training segment -------------------------------------------------------------
 def child(args):
     import nnlite
-    from nnlite import models
+    from nnlite import zoo
     from nnlite.callbacks import Callback
     from nnlite.datasets import load_mnist
 
@@ -50,7 +51,7 @@ def child(args):
     x = x[..., None].astype(np.float32) / 255
     x_test = x_test[..., None].astype(np.float32) / 255
     # dropout: also exercises the checkpointing of the Dropout mask generators
-    model = models.ann(seed=args.seed, dropout=args.dropout)
+    model = zoo.ann(seed=args.seed, dropout=args.dropout)
     model.compile(nnlite.optimizers.Adam(1e-3))
     ckpt = os.path.join(args.dir, "run.ckpt.npz")
     resume = ckpt if args.resume else None
@@ -215,7 +216,7 @@ def summary_md(r):
     acc = r["test_accuracy"]
     return f"""# Soak: interrupted and resumed training equals an uninterrupted run
 
-Produced by `nice -n 5 python experiments/soak.py --interrupt-seed {r['interrupt_seed']}`
+Produced by `nice -n 5 python -m experiments.soak --interrupt-seed {r['interrupt_seed']}`
 (numbers: `soak.json`; the nnlite code it ran has SHA-256 `{r['code_sha256'][:16]}...` over its
 .py files).
 

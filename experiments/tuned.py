@@ -10,7 +10,7 @@ Every choice is made WITHOUT the test set:
   was also run for 6 epochs. The highest validation accuracy is chosen.
 - vgg16: a one-epoch run (Adam 5e-4 cosine, standardise layer, dropout 0.3) and, when the CPU
   freed up, the same with affine augmentation for 5 epochs; chosen on validation accuracy.
-  Compute, not choice, limited these: for most of the session each job got ~2 % of a core.
+  Compute, not choice, limited these: on the shared CPU most runs got ~2 % of a core.
 
     python -m experiments.tuned ann|cnn|vgg16 [--epochs N] [--only NAME ...] [--choose-only]
 
@@ -22,35 +22,37 @@ import json
 import os
 import shutil
 
-from experiments.common import RESULTS, recipe, train_and_test, write_json
+from experiments.common import RESULTS, RUNS, train_and_test
+from nnlite.files import write_json
+from nnlite.recipe import Recipe
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 CANDIDATES = {
     "ann": {
-        "ann-plain": recipe(model="ann", epochs=12, lr=1e-3, schedule="cosine",
+        "ann-plain": Recipe(model="ann", epochs=12, lr=1e-3, schedule="cosine",
                             preprocess="standardize"),
-        "ann-affine-drop0.2": recipe(model="ann", epochs=12, lr=1e-3, schedule="cosine",
+        "ann-affine-drop0.2": Recipe(model="ann", epochs=12, lr=1e-3, schedule="cosine",
                                      preprocess="standardize", augment="affine", dropout=0.2),
-        "ann-affelastic-drop0.2": recipe(model="ann", epochs=12, lr=1e-3, schedule="cosine",
+        "ann-affelastic-drop0.2": Recipe(model="ann", epochs=12, lr=1e-3, schedule="cosine",
                                          preprocess="standardize", augment="affine+elastic",
                                          dropout=0.2),
     },
-    # one epoch each: the shared CPU gave every job ~2 % of a core (see REPORT.md)
+    # one epoch each: the shared CPU gave every run ~2 % of a core (see REPORT.md)
     "cnn": {
-        "cnn-cosine": recipe(model="cnn", epochs=1, lr=1e-3, schedule="cosine",
+        "cnn-cosine": Recipe(model="cnn", epochs=1, lr=1e-3, schedule="cosine",
                              preprocess="standardize"),
-        "cnn-affine-cosine": recipe(model="cnn", epochs=1, lr=1e-3, schedule="cosine",
+        "cnn-affine-cosine": Recipe(model="cnn", epochs=1, lr=1e-3, schedule="cosine",
                                     preprocess="standardize", augment="affine"),
         # added once the one-epoch runs were done and the CPU had room: same recipe, 6 epochs
-        "cnn-affine-cosine-6ep": recipe(model="cnn", epochs=6, lr=1e-3, schedule="cosine",
+        "cnn-affine-cosine-6ep": Recipe(model="cnn", epochs=6, lr=1e-3, schedule="cosine",
                                         preprocess="standardize", augment="affine"),
     },
     "vgg16": {
-        "vgg16-cosine": recipe(model="vgg16", epochs=1, lr=5e-4, schedule="cosine",
+        "vgg16-cosine": Recipe(model="vgg16", epochs=1, lr=5e-4, schedule="cosine",
                                preprocess="standardize", dropout=0.3),
         # added when the shared CPU freed up at 04:25: 5 epochs, with the CNN's augmentation
-        "vgg16-affine-cosine-5ep": recipe(model="vgg16", epochs=5, lr=5e-4, schedule="cosine",
+        "vgg16-affine-cosine-5ep": Recipe(model="vgg16", epochs=5, lr=5e-4, schedule="cosine",
                                           preprocess="standardize", augment="affine",
                                           dropout=0.3),
     },
@@ -75,13 +77,14 @@ def main():
                     results.append(json.load(fh))
             continue
         if args.epochs:
-            cfg = dict(cfg, epochs=args.epochs)
+            cfg = cfg.replace(epochs=args.epochs)
         results.append(train_and_test("tuned", name, cfg, plots=True, verbose=0))
     if args.only:          # parallel workers train; a final run without --only chooses
         return
     best = max(results, key=lambda r: r["val_acc"])     # chosen on VALIDATION accuracy
     dest = os.path.join(ROOT, "models", f"{args.model}.npz")
-    shutil.copyfile(best["model_file"], dest)
+    # committed results name the file as "$NNLITE_RUNS/..." rather than this machine's path
+    shutil.copyfile(best["model_file"].replace("$NNLITE_RUNS", RUNS), dest)
     write_json(f"{RESULTS}/tuned/{args.model}_choice.json", {
         "chosen": best["name"], "rule": "highest validation accuracy",
         "candidates": [{k: r[k] for k in ("name", "val_acc", "test_acc", "train_acc",

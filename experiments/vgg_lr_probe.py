@@ -10,20 +10,22 @@ import argparse
 
 import numpy as np
 
-from experiments.common import RESULTS, write_json
+from experiments.common import RESULTS
+from nnlite.files import write_json
 
 
 def main():
-    from nnlite import models, optimizers
+    from nnlite import optimizers
     from nnlite.datasets import load_mnist
     from nnlite.preprocess import scale01
+    from nnlite.recipe import TUNED, build_model
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lr", type=float, required=True)
     ap.add_argument("--steps", type=int, default=150)
     args = ap.parse_args()
     (x, y), _ = load_mnist()
     x, y = scale01(x[:32 * args.steps, :, :, None]), y[:32 * args.steps].astype(np.int64)
-    model = models.vgg16(seed=0, standardize=True, dropout=0.3)
+    model = build_model(TUNED["vgg16"])          # the tuned VGG16, with the probed rate
     model.compile(optimizers.Adam(args.lr))
     losses, accs = [], []
     for i in range(args.steps):

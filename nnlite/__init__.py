@@ -6,15 +6,19 @@
                               input_shape=(28, 28, 1), seed=0)
     model.compile(nnlite.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     model.fit(x, y, epochs=1, validation_split=0.2)
+
+The package's floors (what may import what) are in docs/architecture.md.
 """
-from . import callbacks, initializers, layers, losses, optimizers, regularizers, schedules
+from . import (callbacks, datasets, initializers, inspect, layers, losses, optimizers,
+               regularizers, schedules, zoo)
 from .errors import (ChecksumError, ConfigError, DataError, InputError, ModelFileError,
                      NNLiteError, NonFiniteError)
+from .loading import load_model
 from .sequential import Sequential
-from .saving import load_model
 
 __version__ = "0.1.0"
 
 __all__ = ["Sequential", "load_model", "layers", "optimizers", "losses", "initializers",
-           "regularizers", "schedules", "callbacks", "NNLiteError", "InputError", "ConfigError",
-           "DataError", "ChecksumError", "ModelFileError", "NonFiniteError"]
+           "regularizers", "schedules", "callbacks", "datasets", "inspect", "zoo",
+           "NNLiteError", "InputError", "ConfigError", "DataError", "ChecksumError",
+           "ModelFileError", "NonFiniteError"]

@@ -1,11 +1,16 @@
 """Resumable training checkpoints: model + optimizer + generators + position + history,
-in the same pickle-free .npz container as model files (see ``nnlite.saving``)."""
+in the same pickle-free .npz container as model files (see ``nnlite.modelfile``).
+
+Every generator a run draws from is saved: the model's shuffle and augmentation generators and
+each layer's own (``Layer.get_rng_state``, e.g. Dropout's masks), so a resumed run continues
+bit-identically."""
 import copy
 import json
 import os
 
-from .errors import ModelFileError
-from .saving import load_arrays_into, model_arrays, model_config, read_npz, write_npz
+from .errors import ConfigError, ModelFileError
+from .files import jsonable
+from .modelfile import load_arrays_into, model_arrays, model_config, read_npz, write_npz
 
 
 def save_checkpoint(path, model, history, position):
@@ -16,13 +21,14 @@ def save_checkpoint(path, model, history, position):
         "optimizer": {"config": model.optimizer.get_config(), **opt_meta},
         "shuffle_rng": model.shuffle_rng.bit_generator.state,
         "augment_rng": model.augment_rng.bit_generator.state,
-        "dropout_rngs": {str(i): l.mask_rng.bit_generator.state
-                         for i, l in enumerate(model.layers) if hasattr(l, "mask_rng")},
+        "layer_rngs": {str(i): state for i, state in
+                       ((i, l.get_rng_state()) for i, l in enumerate(model.layers))
+                       if state is not None},
         "history": history.to_dict(),
     }
     arrays = dict(model_arrays(model))
     arrays.update({f"optimizer/{k}": a for k, a in opt_arrays.items()})
-    write_npz(path, _jsonable(meta), arrays)
+    write_npz(path, jsonable(meta), arrays)
 
 
 def load_checkpoint(path, model, history):
@@ -46,13 +52,14 @@ def load_checkpoint(path, model, history):
         model.shuffle_rng.bit_generator.state = ck["shuffle_rng"]
         if "augment_rng" in ck:      # absent in checkpoints written before batch_transform
             model.augment_rng.bit_generator.state = ck["augment_rng"]
-        for i, state in ck["dropout_rngs"].items():
-            model.layers[int(i)].mask_rng.bit_generator.state = state
+        # "dropout_rngs": the same states, under the name older checkpoints used
+        for i, state in ck.get("layer_rngs", ck.get("dropout_rngs", {})).items():
+            model.layers[int(i)].set_rng_state(state)
         h = ck["history"]
         history.epoch = list(h["epoch"])
         history.history = {k: list(v) for k, v in h["history"].items()}
         position = _checked_position(ck["position"], model)
-    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, ConfigError) as exc:
         raise ModelFileError(f"{source}: checkpoint is incomplete or corrupt ({exc!r})") from None
     return position
 
@@ -78,14 +85,3 @@ def _arch(cfg):
     for layer in c.get("layers", []):
         layer.get("config", {}).pop("name", None)
     return json.dumps(c, sort_keys=True)
-
-
-def _jsonable(obj):
-    """numpy scalars -> Python numbers, recursively (JSON cannot hold numpy types)."""
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
-        return obj.item()
-    return obj

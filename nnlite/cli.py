@@ -1,31 +1,34 @@
 """``nnlite`` command line: ``nnlite --help`` lists the subcommands.
 
 Each subcommand lives in ``nnlite/commands/<name>.py`` with ``register(subparsers)``, which adds
-its parser and sets ``func``. Command modules import heavy things (TensorFlow, pygame) inside
-their ``func`` only, so ``nnlite --help`` stays fast.
+its parser and sets ``func``. Heavy optional dependencies (matplotlib, TensorFlow) are imported
+inside the functions that use them, so ``nnlite --help`` stays fast.
+
+The drawing app, the benchmark and the Keras comparison are not part of the library; they run
+from a checkout: ``python -m apps``, ``python -m benchmarks``, ``python -m baselines compare``.
 """
 import argparse
-import importlib
 import sys
 
+from . import __version__
+from .commands import data, evaluate, trace, train
 from .errors import NNLiteError
 
 # subcommand modules, in the order --help shows them
-COMMANDS = ["data", "trace", "train", "evaluate", "draw", "bench", "compare"]
+COMMANDS = {"data": data, "trace": trace, "train": train, "evaluate": evaluate}
 
 
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="nnlite",
         description="nnlite: a from-scratch NumPy + Numba neural-network engine for MNIST-sized "
-                    "problems. Train, evaluate, compare with Keras, benchmark, and draw digits.",
+                    "problems. Fetch the data, trace one training step, train and evaluate.",
         epilog="Data: MNIST is read from $NNLITE_DATA_DIR/mnist (or ~/.cache/nnlite/mnist); "
                "`nnlite data download mnist` fetches it.")
-    from . import __version__
     parser.add_argument("--version", action="version", version=f"nnlite {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"nnlite.commands.{name}").register(sub)
+    for module in COMMANDS.values():
+        module.register(sub)
     return parser
 
 

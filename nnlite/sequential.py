@@ -7,13 +7,24 @@ One training step (``train_step``):
     g      = layer.backward(g) for each layer, last to first
     grads += L2 gradients; check every gradient is finite
     optimizer.apply(params, grads)                        in place
+
+Observers (``nnlite.callbacks.Observer``) attached with ``add_observer`` / ``observing`` are
+called after each layer's forward and backward, after the loss and around the update; they only
+look, so they change no number.
 """
+import contextlib
+
 import numpy as np
 
 from . import losses, optimizers
+from .activations import softmax
 from .errors import ConfigError, InputError, NonFiniteError
 from .layers.base import Layer
+from .modelfile import save_model
 from .ops.threads import blas_threads
+from .summary import summary_table
+from .safeguards import non_finite_report
+from .training import fit
 from .validation import as_float_array, as_labels, positive_int
 
 INFERENCE_PASS_VALUES = 2 ** 21    # values in a pass's largest activation (8 MB in float32)
@@ -32,6 +43,7 @@ class Sequential:
         self.metrics = []
         self.input_shape = None
         self.stop_training = False
+        self.observers = []
         for layer in layers or []:
             self.add(layer)
         if input_shape is not None:
@@ -48,13 +60,12 @@ class Sequential:
                               "weights, so use a new instance for each position")
         index = len(self.layers)
         if layer.name is None:
-            base = _snake(type(layer).__name__)
+            base = layer.default_name()
             taken = {l.name for l in self.layers}
             layer.name = base if base not in taken else next(
                 f"{base}_{i}" for i in range(1, 10 ** 6) if f"{base}_{i}" not in taken)
         layer.rng = self.init_rng
-        if hasattr(layer, "mask_rng") and layer.seed is None and self.seed is not None:
-            layer.mask_rng = np.random.default_rng([self.seed, 1000 + index])
+        layer.seed_from_model(self.seed, index)
         self.layers.append(layer)
 
     def build(self, input_shape):
@@ -120,64 +131,91 @@ class Sequential:
         return as_float_array(x, name, dtype, ndim=len(self.input_shape) + 1,
                               shape_tail=self.input_shape)
 
-    def forward(self, x, training=False):
-        for layer in self.layers:
-            x = layer.forward(x, training=training)
+    # -- observers -----------------------------------------------------------------------------
+    def add_observer(self, observer):
+        """Call ``observer`` (an ``nnlite.callbacks.Observer``) from now on."""
+        if observer not in self.observers:
+            self.observers.append(observer)
+
+    def remove_observer(self, observer):
+        if observer in self.observers:
+            self.observers.remove(observer)
+
+    @contextlib.contextmanager
+    def observing(self, *observers):
+        """``with model.observing(obs): ...`` attaches observers for the block only."""
+        for o in observers:
+            self.add_observer(o)
+        try:
+            yield self
+        finally:
+            for o in observers:
+                self.remove_observer(o)
+
+    def _notify(self, event, *args):
+        for o in self.observers:
+            getattr(o, event)(*args)
+
+    # -- the passes ----------------------------------------------------------------------------
+    def forward(self, x, training=False, outputs=None):
+        """Logits of a checked batch. ``outputs``: a list that receives every layer's output."""
+        for i, layer in enumerate(self.layers):
+            y = layer.forward(x, training=training)
+            if self.observers:
+                self._notify("on_forward", i, layer, x, y, training)
+            if outputs is not None:
+                outputs.append(y)
+            x = y
         return x
 
-    def backward(self, grad):
-        for layer in reversed(self.layers):
-            grad = layer.backward(grad)
+    def backward(self, grad, stop_at=0, need_input_grad=True):
+        """Backpropagate dL/dlogits from the last layer down to layer ``stop_at``; returns
+        dL/d(input of layer stop_at), or None if ``need_input_grad`` is False (that layer then
+        computes only its weight gradients)."""
+        for i in range(len(self.layers) - 1, stop_at - 1, -1):
+            layer = self.layers[i]
+            grad_in = layer.backward(grad, need_input_grad=need_input_grad or i > stop_at)
+            if self.observers:
+                self._notify("on_backward", i, layer, grad, grad_in)
+            grad = grad_in
         return grad
 
     def regularization_loss(self):
         return sum(layer.regularization_loss() for layer in self.layers)
 
+    def _backward_for_training(self, grad):
+        """Nothing below the lowest layer with weights learns, so a training step stops the
+        backward pass there and skips that layer's dL/dx (for the ANN, a third of the first
+        Dense's work) -- unless an observer wants every input gradient."""
+        if any(o.wants_input_grads for o in self.observers):
+            self.backward(grad)
+        else:
+            lowest = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
+            self.backward(grad, stop_at=lowest, need_input_grad=False)
+
     def train_step(self, x, y):
         """One optimizer step on a checked batch. Returns (loss, number correct)."""
-        outputs, out = [], x
-        for layer in self.layers:
-            out = layer.forward(out, training=True)
-            outputs.append(out)
-        loss = self.loss.forward(out, y) + self.regularization_loss()
-        self._backward_for_training(self.loss.backward())
+        outputs = []
+        out = self.forward(x, training=True, outputs=outputs)
+        data_loss = self.loss.forward(out, y)
+        loss = data_loss + self.regularization_loss()
+        grad = self.loss.backward()
+        if self.observers:
+            self._notify("on_loss", data_loss, grad)
+        self._backward_for_training(grad)
         for layer in self.layers:
             layer.add_regularization_grads()
         pairs = self.trainable()
         grads = [layer.grads[k] for layer, k in pairs]
         total = loss + sum(float(g.sum()) for g in grads)   # NaN/Inf anywhere shows up here
         if not np.isfinite(total):
-            raise NonFiniteError(self._non_finite_report(loss, outputs))
+            raise NonFiniteError(non_finite_report(self.layers, loss, outputs))
+        if self.observers:
+            self._notify("before_update", pairs, grads)
         self.optimizer.apply([layer.params[k] for layer, k in pairs], grads)
+        if self.observers:
+            self._notify("after_update", pairs, grads)
         return loss, int(np.count_nonzero(out.argmax(axis=1) == y))
-
-    def _backward_for_training(self, grad):
-        """``backward`` that stops at the lowest layer with weights: nothing below it learns, so
-        its input gradient is skipped (for the ANN, a third of the first Dense's work)."""
-        lowest = next((i for i, layer in enumerate(self.layers) if layer.params), 0)
-        for layer in self.layers[:lowest:-1]:
-            grad = layer.backward(grad)
-        backward = self.layers[lowest].backward    # may be wrapped (e.g. by gradient taps)
-        code = getattr(backward, "__code__", None) or backward.__func__.__code__
-        if "input_grad" in code.co_varnames[:code.co_argcount]:          # Dense, Conv2D
-            backward(grad, input_grad=False)
-        else:                               # anything else: the plain full pass
-            grad = backward(grad)
-            for layer in reversed(self.layers[:lowest]):
-                grad = layer.backward(grad)
-
-    def _non_finite_report(self, loss, outputs):
-        """Name where NaN/Inf first appeared: a layer's output, the loss, or a gradient."""
-        for layer, out in zip(self.layers, outputs):
-            if not np.isfinite(out).all():
-                return f"the forward output of layer '{layer.name}' became NaN/Inf"
-        if not np.isfinite(loss):
-            return f"the loss became {loss}"
-        for layer in reversed(self.layers):
-            bad = [k for k, g in layer.grads.items() if not np.isfinite(g).all()]
-            if bad:
-                return f"the gradient of '{layer.name}/{bad[0]}' became NaN/Inf (loss = {loss:.4g})"
-        return f"a gradient overflowed to Inf when summed (loss = {loss:.4g})"
 
     # -- the Keras-like API --------------------------------------------------------------------
     def fit(self, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_data=None,
@@ -185,7 +223,6 @@ class Sequential:
             resume=None, batch_transform=None):
         """Train; see ``nnlite.training.fit`` for checkpointing, resuming, Ctrl+C and
         ``batch_transform`` (on-the-fly augmentation)."""
-        from .training import fit
         return fit(self, x, y, batch_size=batch_size, epochs=epochs,
                    validation_split=validation_split, validation_data=validation_data,
                    shuffle=shuffle, callbacks=callbacks, verbose=verbose,
@@ -216,7 +253,6 @@ class Sequential:
 
     def predict_proba(self, x, batch_size=256):
         """Class probabilities: softmax of the logits."""
-        from .activations import softmax
         return softmax(self.predict(x, batch_size))
 
     def evaluate(self, x, y, batch_size=256, verbose=0, return_dict=False):
@@ -243,39 +279,11 @@ class Sequential:
         """A Keras-like table: layer (type), output shape, params; then the totals."""
         if not self.built:
             raise ConfigError("summary() needs a built model: pass input_shape or call build()")
-        rows, shape = [], self.input_shape
-        for layer in self.layers:
-            shape = layer.compute_output_shape(shape)
-            rows.append((f"{layer.name} ({type(layer).__name__})", f"(None, {', '.join(map(str, shape))})",
-                         layer.count_params() + layer.count_state()))
-        w = [max(len(r[i]) if i < 2 else len(f"{r[2]:,}") for r in rows + [("Layer (type)", "Output Shape", 0)]) + 3
-             for i in range(3)]
-        line = "─" * sum(w)
-        out = [f'Model: "{self.name}"', line,
-               f"{'Layer (type)':<{w[0]}}{'Output Shape':<{w[1]}}{'Param #':>{w[2]}}", line]
-        out += [f"{a:<{w[0]}}{b:<{w[1]}}{c:>{w[2]},}" for a, b, c in rows]
-        trainable = sum(l.count_params() for l in self.layers)
-        state = sum(l.count_state() for l in self.layers)
-        out += [line, f"Total params: {trainable + state:,}", f"Trainable params: {trainable:,}",
-                 f"Non-trainable params: {state:,}", line]
-        text = "\n".join(out)
+        text = summary_table(self.name, self.layers, self.input_shape)
         if print_fn:
             print_fn(text)
         return text
 
-    def trace(self, x, y, print_fn=print):
-        """Run ONE training step on (x, y) and print a layer-by-layer transcript of the forward
-        pass, the loss, the backward pass and the update; see ``nnlite.inspect.trace``."""
-        from .internals import trace
-        return trace(self, x, y, print_fn=print_fn)
-
     def save(self, path):
         """Write one pickle-free .npz (architecture JSON + arrays), atomically."""
-        from .saving import save_model
         save_model(self, path)
-
-
-def _snake(name):
-    out = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
-    return {"max_pool2_d": "max_pooling2d", "conv2_d": "conv2d",
-            "re_l_u": "re_lu", "batch_normalization": "batch_normalization"}.get(out, out)

@@ -1,72 +1,32 @@
 """The training loop behind ``Sequential.fit``: batches, progress bar, validation, callbacks,
 checkpoints, resume and Ctrl+C.
 
+    fit -> for each epoch: _Epoch.train (batches: model.train_step) -> _end_epoch (validation,
+           callbacks, checkpoint)
+
 Resumability: a checkpoint records the weights, the optimizer's moments and step, the shuffle
 generator's state AT THE START of the current epoch (so the epoch's permutation can be drawn
-again), every Dropout generator's state, the augmentation generator's state (for
+again), every layer's generator (Dropout), the augmentation generator's state (for
 ``batch_transform``), the batch position, the running sums of the epoch's metrics and the
 history. Resuming from it replays nothing and skips nothing, so the final weights are
 bit-identical to an uninterrupted run with the same seed.
 """
-import contextlib
 import math
 import numbers
 import os
-import signal
 import sys
-import threading
 import time
 
 import numpy as np
 
 from .callbacks import History
 from .checkpoint import load_checkpoint, save_checkpoint
-from .ops.threads import blas_threads
 from .errors import ConfigError, DivergenceError, InputError, NonFiniteError
+from .safeguards import DIVERGENCE_FACTOR, SigintGuard, divergence_report, non_finite_message
+from .ops.threads import blas_threads
 from .validation import as_labels, non_negative_int, positive_int
 
 INTERRUPT_FILE = "nnlite-interrupted.ckpt.npz"
-# A step whose loss exceeds this many times the first step's loss (at least ln(classes), the
-# loss of a uniform guess) is a divergence: with a stable fused softmax-CE an absurd learning
-# rate gives a huge but finite loss, which would otherwise train on, uselessly, forever.
-DIVERGENCE_FACTOR = 100.0
-
-
-class _SigintGuard:
-    """First Ctrl+C: finish the current step, then checkpoint and stop. Second: stop now."""
-
-    def __init__(self):
-        self.requested = False
-
-    def _handler(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\nCtrl+C: finishing this step, then saving a checkpoint "
-              "(press again to stop at once)", file=sys.stderr)
-
-    @contextlib.contextmanager
-    def installed(self):
-        if threading.current_thread() is not threading.main_thread():
-            yield self
-            return
-        previous = signal.signal(signal.SIGINT, self._handler)
-        try:
-            yield self
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-
-def split_validation(x, y, validation_split):
-    """Keras semantics: validation is the LAST fraction, taken before any shuffling."""
-    if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
-            or not 0.0 <= validation_split < 1.0):
-        raise ConfigError(f"validation_split must be in [0, 1), got {validation_split!r}")
-    split_at = int(math.floor(len(x) * (1.0 - validation_split)))
-    if split_at == 0 or split_at == len(x):
-        raise InputError(f"validation_split={validation_split} leaves "
-                         f"{split_at} training and {len(x) - split_at} validation samples")
-    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
 
 
 def fit(model, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_data=None,
@@ -82,139 +42,200 @@ def fit(model, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_d
         state is checkpointed, so augmented runs resume bit-identically. Must keep xb's shape.
     """
     model._require_compiled()
-    x = model._check_x(x)
-    y = as_labels(y, "y", model.output_shape[-1], length=len(x))
+    x, y, val = _checked_data(model, x, y, validation_split, validation_data)
     batch_size = positive_int(batch_size, "batch_size")
     epochs = non_negative_int(epochs, "epochs")
-    initial_epoch = non_negative_int(initial_epoch, "initial_epoch")
-    if validation_data is not None:
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise InputError("validation_data must be a pair (x_val, y_val), got "
-                             f"{type(validation_data).__name__}")
-        x_val = model._check_x(validation_data[0], "validation_data x")
-        y_val = as_labels(validation_data[1], "validation_data y", model.output_shape[-1],
-                          length=len(x_val))
-    elif validation_split:
-        (x, y), (x_val, y_val) = split_validation(x, y, validation_split)
-    else:
-        x_val = y_val = None
-
+    pos = _epoch_start(non_negative_int(initial_epoch, "initial_epoch"), len(x), batch_size)
     history = History()
     cbs = [history] + list(callbacks or [])
     for cb in cbs:
         cb.set_model(model)
-    model.history = history
-    model.stop_training = False
-
-    n = len(x)
-    n_classes = model.output_shape[-1]
-    loss_limit = None           # set from the first step's loss (see DIVERGENCE_FACTOR)
-    pos = {"epoch": initial_epoch, "batch": 0, "loss_sum": 0.0, "correct": 0, "seen": 0,
-           "epoch_rng": None, "elapsed": 0.0}
+    model.history, model.stop_training = history, False
     if resume is not None:
         pos = load_checkpoint(resume, model, history)
-        _check_same_run(pos, n, batch_size, resume)
+        _check_same_run(pos, len(x), batch_size, resume)
         if verbose:
             print(f"resuming from {resume}: epoch {pos['epoch'] + 1}, batch {pos['batch']}",
                   file=sys.stderr)
-
-    n_batches = -(-n // batch_size)
-    guard = _SigintGuard()
+    run = {"model": model, "x": x, "y": y, "batch_size": batch_size, "epochs": epochs,
+           "shuffle": shuffle, "callbacks": cbs, "verbose": verbose, "history": history,
+           "checkpoint_path": checkpoint_path, "batch_transform": batch_transform,
+           "loss_limit": None}
+    guard = SigintGuard()
     for cb in cbs:
         cb.on_train_begin()
     with guard.installed(), blas_threads():      # see nnlite/ops/threads.py
         for epoch in range(pos["epoch"], epochs):
-            if pos["epoch_rng"] is not None:          # resuming inside this epoch
-                model.shuffle_rng.bit_generator.state = pos["epoch_rng"]
-            epoch_rng = model.shuffle_rng.bit_generator.state
-            order = model.shuffle_rng.permutation(n) if shuffle else np.arange(n)
-            start, t0 = pos["batch"], time.perf_counter() - pos["elapsed"]
-            loss_sum, correct, seen = pos["loss_sum"], pos["correct"], pos["seen"]
-            for cb in cbs:
-                cb.on_epoch_begin(epoch)
-            bar = _progress(n_batches, start, epoch, epochs, verbose)
-
-            def snapshot(batch):
-                return {"epoch": epoch, "batch": batch, "loss_sum": loss_sum, "correct": correct,
-                        "seen": seen, "epoch_rng": epoch_rng,
-                        "elapsed": time.perf_counter() - t0, "n_train": n,
-                        "batch_size": batch_size}
-
-            completed = start        # batches of this epoch fully applied
-            aug_pending = None       # augment_rng state before a batch not yet applied
-            in_step = False          # True while weights / BN state may be half-updated
-            try:
-                for b in range(start, n_batches):
-                    for cb in cbs:
-                        cb.on_batch_begin(b)
-                    idx = order[b * batch_size:(b + 1) * batch_size]
-                    xb, yb = x[idx], y[idx]
-                    if batch_transform is not None:
-                        aug_pending = model.augment_rng.bit_generator.state
-                        xb = _transformed(batch_transform, xb, model.augment_rng)
-                    in_step = True
-                    try:
-                        loss, hits = model.train_step(xb, yb)
-                        if loss_limit is None:
-                            loss_limit = DIVERGENCE_FACTOR * max(loss, math.log(n_classes))
-                        elif loss > loss_limit:
-                            raise DivergenceError(_divergence_report(model, loss, loss_limit))
-                    except NonFiniteError as exc:
-                        raise type(exc)(_non_finite_message(exc, model, epoch, b,
-                                                            checkpoint_path)) from None
-                    loss_sum += loss * len(idx)
-                    correct += hits
-                    seen += len(idx)
-                    completed, aug_pending = b + 1, None
-                    in_step = False
-                    if bar is not None:
-                        bar.update(1)
-                        if b % 20 == 0 or b == n_batches - 1:
-                            bar.set_postfix(loss=f"{loss_sum / seen:.4f}",
-                                            acc=f"{correct / seen:.4f}", refresh=False)
-                    for cb in cbs:
-                        cb.on_batch_end(b, {"loss": loss})
-                    if guard.requested:
-                        raise KeyboardInterrupt
-            except KeyboardInterrupt:
-                if bar is not None:
-                    bar.close()
-                if in_step:
-                    # a second Ctrl+C inside a step: the state is half-updated, and saving it
-                    # would give a checkpoint that cannot resume exactly. Keep the last one.
-                    kept = (f"the last epoch checkpoint {checkpoint_path} is kept"
-                            if checkpoint_path and os.path.exists(checkpoint_path)
-                            else "no checkpoint was written")
-                    print(f"\nstopped inside a step (epoch {epoch + 1}, batch {completed + 1}); "
-                          f"{kept}", file=sys.stderr)
-                    raise
-                path = checkpoint_path or INTERRUPT_FILE
-                if aug_pending is not None:      # that batch's step never happened
-                    model.augment_rng.bit_generator.state = aug_pending
-                save_checkpoint(path, model, history, snapshot(completed))
-                print(f"\ninterrupted: checkpoint saved to {path} "
-                      f"(epoch {epoch + 1}, batch {completed}); resume with fit(..., resume='{path}') "
-                      "or `nnlite train ... --resume`", file=sys.stderr)
-                raise
-            logs = {"loss": loss_sum / seen, "accuracy": correct / seen}
-            if x_val is not None:
-                val_loss, val_acc = model.evaluate(x_val, y_val)
-                logs.update(val_loss=val_loss, val_accuracy=val_acc)
-            logs.update(lr=model.optimizer.current_lr(), seconds=time.perf_counter() - t0)
-            if bar is not None:
-                bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items() if k != "seconds"})
-                bar.close()
-            for cb in cbs:
-                cb.on_epoch_end(epoch, logs)
-            pos = {"epoch": epoch + 1, "batch": 0, "loss_sum": 0.0, "correct": 0, "seen": 0,
-                   "epoch_rng": None, "elapsed": 0.0, "n_train": n, "batch_size": batch_size}
-            if checkpoint_path:
-                save_checkpoint(checkpoint_path, model, history, pos)
+            this = _Epoch(run, epoch, pos)
+            pos = _end_epoch(run, this, this.train(guard), val, guard)
             if model.stop_training:
                 break
     for cb in cbs:
         cb.on_train_end()
     return history
+
+
+def _checked_data(model, x, y, validation_split, validation_data):
+    """-> x, y, (x_val, y_val) or None; all checked against the model."""
+    x = model._check_x(x)
+    y = as_labels(y, "y", model.output_shape[-1], length=len(x))
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise InputError("validation_data must be a pair (x_val, y_val), got "
+                             f"{type(validation_data).__name__}")
+        x_val = model._check_x(validation_data[0], "validation_data x")
+        return x, y, (x_val, as_labels(validation_data[1], "validation_data y",
+                                       model.output_shape[-1], length=len(x_val)))
+    if validation_split:
+        (x, y), val = split_validation(x, y, validation_split)
+        return x, y, val
+    return x, y, None
+
+
+def split_validation(x, y, validation_split):
+    """Keras semantics: validation is the LAST fraction, taken before any shuffling."""
+    if (isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real)
+            or not 0.0 <= validation_split < 1.0):
+        raise ConfigError(f"validation_split must be in [0, 1), got {validation_split!r}")
+    split_at = int(math.floor(len(x) * (1.0 - validation_split)))
+    if split_at == 0 or split_at == len(x):
+        raise InputError(f"validation_split={validation_split} leaves "
+                         f"{split_at} training and {len(x) - split_at} validation samples")
+    return (x[:split_at], y[:split_at]), (x[split_at:], y[split_at:])
+
+
+def _epoch_start(epoch, n_train, batch_size):
+    """The training position at the start of ``epoch`` (what an epoch checkpoint holds)."""
+    return {"epoch": epoch, "batch": 0, "loss_sum": 0.0, "correct": 0, "seen": 0,
+            "epoch_rng": None, "elapsed": 0.0, "n_train": n_train, "batch_size": batch_size}
+
+
+class _Epoch:
+    """One epoch's batches, from ``pos`` (an epoch start, or a mid-epoch checkpoint)."""
+
+    def __init__(self, run, epoch, pos):
+        self.run, self.epoch, self.model = run, epoch, run["model"]
+        rng = self.model.shuffle_rng
+        if pos["epoch_rng"] is not None:          # resuming inside this epoch
+            rng.bit_generator.state = pos["epoch_rng"]
+        self.epoch_rng = rng.bit_generator.state
+        n = len(run["x"])
+        self.order = rng.permutation(n) if run["shuffle"] else np.arange(n)
+        self.n_batches = -(-n // run["batch_size"])
+        self.start, self.t0 = pos["batch"], time.perf_counter() - pos["elapsed"]
+        self.loss_sum, self.correct, self.seen = pos["loss_sum"], pos["correct"], pos["seen"]
+        self.completed = self.start     # batches of this epoch fully applied
+        self.aug_pending = None         # augment_rng state before a batch not yet applied
+        self.in_step = False            # True while weights / BN state may be half-updated
+
+    def position(self):
+        return {"epoch": self.epoch, "batch": self.completed, "loss_sum": self.loss_sum,
+                "correct": self.correct, "seen": self.seen, "epoch_rng": self.epoch_rng,
+                "elapsed": time.perf_counter() - self.t0, "n_train": len(self.run["x"]),
+                "batch_size": self.run["batch_size"]}
+
+    def train(self, guard):
+        """Train the remaining batches -> the epoch's logs {loss, accuracy}."""
+        for cb in self.run["callbacks"]:
+            cb.on_epoch_begin(self.epoch)
+        self.bar = _progress(self.n_batches, self.start, self.epoch, self.run["epochs"],
+                             self.run["verbose"])
+        try:
+            for b in range(self.start, self.n_batches):
+                self._batch(b)
+                if guard.requested:
+                    raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            self._interrupted()
+            raise
+        return {"loss": self.loss_sum / self.seen, "accuracy": self.correct / self.seen}
+
+    def _batch(self, b):
+        run, model = self.run, self.model
+        for cb in run["callbacks"]:
+            cb.on_batch_begin(b)
+        idx = self.order[b * run["batch_size"]:(b + 1) * run["batch_size"]]
+        xb, yb = run["x"][idx], run["y"][idx]
+        if run["batch_transform"] is not None:
+            self.aug_pending = model.augment_rng.bit_generator.state
+            xb = _transformed(run["batch_transform"], xb, model.augment_rng)
+        self.in_step = True
+        loss, hits = _step(run, xb, yb, self.epoch, b)
+        self.loss_sum += loss * len(idx)
+        self.correct += hits
+        self.seen += len(idx)
+        self.completed, self.aug_pending, self.in_step = b + 1, None, False
+        if self.bar is not None:
+            self.bar.update(1)
+            if b % 20 == 0 or b == self.n_batches - 1:
+                self.bar.set_postfix(loss=f"{self.loss_sum / self.seen:.4f}",
+                                     acc=f"{self.correct / self.seen:.4f}", refresh=False)
+        for cb in run["callbacks"]:
+            cb.on_batch_end(b, {"loss": loss})
+
+    def _interrupted(self):
+        """Ctrl+C between steps: checkpoint the exact position. Inside a step (a second
+        Ctrl+C): the state is half-updated and could not resume exactly; keep the last one."""
+        if self.bar is not None:
+            self.bar.close()
+        path = self.run["checkpoint_path"]
+        if self.in_step:
+            kept = (f"the last epoch checkpoint {path} is kept"
+                    if path and os.path.exists(path) else "no checkpoint was written")
+            print(f"\nstopped inside a step (epoch {self.epoch + 1}, batch {self.completed + 1}); "
+                  f"{kept}", file=sys.stderr)
+            return
+        if self.aug_pending is not None:      # that batch's step never happened
+            self.model.augment_rng.bit_generator.state = self.aug_pending
+        _save_on_interrupt(self.run, self.position())
+
+
+def _step(run, xb, yb, epoch, b):
+    """model.train_step with the divergence guard; errors name the step and the checkpoint."""
+    model = run["model"]
+    try:
+        loss, hits = model.train_step(xb, yb)
+        if run["loss_limit"] is None:
+            run["loss_limit"] = DIVERGENCE_FACTOR * max(loss, math.log(model.output_shape[-1]))
+        elif loss > run["loss_limit"]:
+            raise DivergenceError(divergence_report(model, loss, run["loss_limit"]))
+    except NonFiniteError as exc:
+        raise type(exc)(non_finite_message(exc, model, epoch, b,
+                                            run["checkpoint_path"])) from None
+    return loss, hits
+
+
+def _end_epoch(run, this, logs, val, guard):
+    """Validation, callbacks, the epoch checkpoint -> the next epoch's start position. A
+    Ctrl+C during any of it still ends in a checkpoint and a KeyboardInterrupt."""
+    model, path, epoch = run["model"], run["checkpoint_path"], this.epoch
+    pos = _epoch_start(epoch + 1, len(run["x"]), run["batch_size"])
+    try:
+        if val is not None:
+            val_loss, val_acc = model.evaluate(*val)
+            logs.update(val_loss=val_loss, val_accuracy=val_acc)
+        logs.update(lr=model.optimizer.current_lr(), seconds=time.perf_counter() - this.t0)
+        if this.bar is not None:
+            this.bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items() if k != "seconds"})
+            this.bar.close()
+        for cb in run["callbacks"]:
+            cb.on_epoch_end(epoch, logs)
+    except KeyboardInterrupt:
+        guard.requested = True
+    if guard.requested:
+        _save_on_interrupt(run, pos)
+        raise KeyboardInterrupt
+    if path:
+        save_checkpoint(path, model, run["history"], pos)
+    return pos
+
+
+def _save_on_interrupt(run, pos):
+    path = run["checkpoint_path"] or INTERRUPT_FILE
+    save_checkpoint(path, run["model"], run["history"], pos)
+    print(f"\ninterrupted: checkpoint saved to {path} (epoch {pos['epoch'] + 1}, batch "
+          f"{pos['batch']}); resume with fit(..., resume='{path}') or `nnlite train ... --resume`",
+          file=sys.stderr)
 
 
 def _check_same_run(pos, n, batch_size, source):
@@ -237,32 +258,6 @@ def _transformed(batch_transform, xb, rng):
 def _progress(n_batches, start, epoch, epochs, verbose):
     if not verbose:
         return None
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm        # optional heavy import, only for a visible bar
     return tqdm(total=n_batches, initial=start, desc=f"epoch {epoch + 1}/{epochs}",
                 unit="batch", leave=True, dynamic_ncols=True, mininterval=0.5)
-
-
-def _divergence_report(model, loss, limit):
-    """Name the parameter with the largest gradient (relative to its weights) of the step."""
-    worst, ratio = None, -1.0
-    for layer, key in model.trainable():
-        g = np.linalg.norm(layer.grads[key]) / (np.linalg.norm(layer.params[key]) + 1e-12)
-        if g > ratio:
-            worst, ratio = f"{layer.name}/{key}", g
-    return (f"the loss diverged to {loss:.4g}, over {DIVERGENCE_FACTOR:g}x its starting value "
-            f"(limit {limit:.4g}); the largest gradient relative to its weights is in layer "
-            f"'{worst}' (|grad|/|w| = {ratio:.3g})")
-
-
-def _non_finite_message(exc, model, epoch, batch, checkpoint_path):
-    ckpt = (f"the last good checkpoint is kept at {checkpoint_path}"
-            if checkpoint_path and os.path.exists(checkpoint_path)
-            else "no checkpoint was written (pass checkpoint_path= to keep one each epoch)")
-    if isinstance(exc, DivergenceError):
-        step = model.optimizer.iterations       # that step was applied; the loss came after it
-        state = "the weights in memory are those of the diverged step"
-    else:
-        step = model.optimizer.iterations + 1   # refused before the update
-        state = "the weights in memory are those before this step"
-    return (f"training stopped at step {step} (epoch {epoch + 1}, batch {batch + 1}): {exc}. "
-            f"{state.capitalize()}; {ckpt}. Try a smaller learning rate.")

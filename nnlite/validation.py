@@ -5,7 +5,7 @@ and what was given.
 """
 import numpy as np
 
-from .errors import InputError
+from .errors import ConfigError, InputError
 
 
 def as_float_array(x, name, dtype, ndim=None, shape_tail=None, allow_empty=False):
@@ -65,7 +65,6 @@ def as_labels(y, name, n_classes, length=None):
 
 def check_float_dtype(dtype):
     """Layers compute in float32 (default) or float64 (gradient checks)."""
-    from .errors import ConfigError
     dt = np.dtype(dtype)
     if dt not in (np.float32, np.float64):
         raise ConfigError(f"dtype must be 'float32' or 'float64', got {dt}")
@@ -73,14 +72,12 @@ def check_float_dtype(dtype):
 
 
 def positive_int(value, name):
-    from .errors import ConfigError
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ConfigError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 
 def non_negative_int(value, name):
-    from .errors import ConfigError
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
         raise ConfigError(f"{name} must be an integer >= 0, got {value!r}")
     return int(value)

@@ -14,9 +14,12 @@ import pytest  # noqa: E402
 pygame = pytest.importorskip("pygame")
 pytest.importorskip("cv2")
 
+from apps.cli import main  # noqa: E402
 from apps.demo import number_strokes, stroke_events  # noqa: E402
 from apps.draw import App  # noqa: E402
 from apps.strokes import digit_strokes, place  # noqa: E402
+from nnlite import zoo  # noqa: E402
+from nnlite.commands.evaluate import read_labelled_pngs  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # the committed models; NNLITE_APP_MODELS points the accuracy tests at another folder
@@ -59,10 +62,9 @@ def line(a, b):
 @pytest.fixture(scope="module")
 def toy_models(tmp_path_factory):
     """Untrained ann / cnn / vgg16 files (for behaviour, not accuracy)."""
-    from nnlite import models
     folder = tmp_path_factory.mktemp("models")
     for name in ("ann", "cnn", "vgg16"):
-        models.build(name, seed=0).save(str(folder / f"{name}.npz"))
+        zoo.build(name, seed=0).save(str(folder / f"{name}.npz"))
     return folder
 
 
@@ -208,7 +210,6 @@ def test_feature_maps_toggle_screenshot(app, tmp_path):
 
 
 def test_save_own_test_set_matches_evaluate_format(app):
-    from nnlite.commands.evaluate import read_labelled_pngs
     draw(app, line((150, 60), (170, 380)))
     key(app, pygame.K_s)
     assert app.save_labels == ""
@@ -299,14 +300,13 @@ def test_no_models_at_all(tmp_path):
 
 
 def test_cli_demo_screenshot(tmp_path, mnist):
-    """`nnlite draw --demo 2026 --screenshot out.png` draws, reads and saves the window."""
-    from nnlite.cli import main
+    """`python -m apps --demo 2026 --screenshot out.png` draws, reads and saves the window."""
     out = tmp_path / "demo.png"
-    code = main(["draw", "--models-dir", str(MODELS if HAS_CNN else tmp_path), "--demo", "2026",
+    code = main(["--models-dir", str(MODELS if HAS_CNN else tmp_path), "--demo", "2026",
                  "--screenshot", str(out), "--save-dir", str(tmp_path / "mine")])
     assert code == 0 and out.exists()
     assert pygame.image.load(str(out)).get_size() == (1000, 680)
-    assert main(["draw", "--demo", "20x6", "--screenshot", str(out)]) == 2
+    assert main(["--demo", "20x6", "--screenshot", str(out)]) == 2
 
 
 def test_latency_is_measured(app):

@@ -1,4 +1,4 @@
-"""Smoke test of the benchmark harness (`nnlite bench --quick`): it runs end to end, both
+"""Smoke test of the benchmark harness (`python -m benchmarks --quick`): it runs end to end, both
 engines, and every number it reports is positive and finite. No timing thresholds: machines
 are noisy; the targets live in benchmarks/results/REPORT.md."""
 import json
@@ -29,7 +29,7 @@ def _numbers(obj, path=""):
 @pytest.fixture(scope="module")
 def quick_result(tmp_path_factory):
     out = tmp_path_factory.mktemp("bench") / "quick.json"
-    proc = subprocess.run([sys.executable, "-m", "nnlite", "bench", "--quick", "--json",
+    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -2,9 +2,10 @@
 
 Checked for a small CNN holding every source of randomness and every kernel (Conv2D 'same' via
 im2col/col2im, BatchNormalization, MaxPool2D, Dropout, shuffling, Adam), in one process, across
-processes, and across thread counts (Numba's and the BLAS's). The scatter-add kernels (col2im,
-max-pool backward) are also compared directly under 1 and 2 Numba threads: they may only ever
-be parallel over images, never over overlapping outputs, so no floating-point sum is reordered.
+processes, and across thread counts (Numba's and the BLAS's). The scatter-add kernels
+(col2im_add, max-pool backward) are also compared directly under 1 and 2 Numba threads: they
+may only ever be parallel over images, never over overlapping outputs, so no floating-point sum
+is reordered.
 """
 import hashlib
 import os
@@ -88,7 +89,7 @@ def test_same_seed_gives_identical_bits_across_processes_and_thread_counts():
 KERNELS = textwrap.dedent("""
     import numba
     import numpy as np
-    from nnlite.ops import col2im, im2col, maxpool_backward, maxpool_forward
+    from nnlite.ops import col2im_add, im2col, maxpool_backward, maxpool_forward
     assert numba.config.NUMBA_NUM_THREADS >= 2
     rng = np.random.default_rng(0)
     x = rng.standard_normal((7, 9, 11, 3)).astype(np.float32)
@@ -97,9 +98,11 @@ KERNELS = textwrap.dedent("""
         numba.set_num_threads(threads)
         # conv: 3x3 stride 1 'same' (heavily overlapping windows) and 5x5 stride 2
         cols = im2col(x, 3, 3, 1, 1, 1, 9, 11)
-        back = col2im(cols * 1.7, 7, 9, 11, 3, 3, 3, 1, 1, 1, 9, 11)
+        back = np.zeros_like(x)
+        col2im_add(cols * 1.7, back, 3, 3, 1, 1, 1, 9, 11)
         cols2 = im2col(x, 5, 5, 2, 2, 2, 5, 6)
-        back2 = col2im(cols2 * 0.3, 7, 9, 11, 3, 5, 5, 2, 2, 2, 5, 6)
+        back2 = np.zeros_like(x)
+        col2im_add(cols2 * 0.3, back2, 5, 5, 2, 2, 2, 5, 6)
         # overlapping pooling (3x3 windows, stride 2): neighbouring windows share an argmax
         y, arg = maxpool_forward(x, 3, 3, 2, 2, 0, 0, 4, 5)
         dx = maxpool_backward(np.ones_like(y) * 1.3, arg, 9, 11)

@@ -3,10 +3,14 @@ BLAS thread setting) against plain NumPy formulas."""
 import numpy as np
 import pytest
 
+import nnlite.sequential
+import nnlite.zoo
 from nnlite.errors import ConfigError
+from nnlite.layers import Conv2D
 from nnlite.ops import (adam_update, bn_input_grad, bn_normalize, bn_param_grads, bn_stats,
-                        sum_rows)
-from nnlite.ops.threads import blas_threads, num_threads
+                        parallel, sum_rows, used_taps, window_geometry)
+from nnlite.ops.threads import available_cores, blas_threads, num_threads
+from tests.reference import conv2d_reference
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -57,7 +61,6 @@ def test_float32_adam_kernel_stays_float32_and_matches_float64_within_rounding(r
 
 
 def test_thread_setting(monkeypatch):
-    from nnlite.ops.threads import available_cores
     monkeypatch.setenv("NNLITE_NUM_THREADS", "3")
     assert num_threads() == 3
     monkeypatch.delenv("NNLITE_NUM_THREADS")
@@ -84,8 +87,6 @@ def test_chunked_conv_equals_one_shot_for_any_thread_count(rng, monkeypatch, tra
     """Conv2D cuts the batch into chunks of images run on worker threads: the output, dx and
     the summed dK/dbias equal one im2col over the whole batch, for 1 or 3 threads; inference
     keeps no cols, so backward after it rebuilds them per chunk."""
-    import nnlite.ops.parallel as parallel
-    from nnlite.layers import Conv2D
     layer = Conv2D(4, 3, padding="same", activation="relu", dtype="float64")
     layer.rng = rng
     x = rng.standard_normal((7, 6, 5, 2))
@@ -111,7 +112,6 @@ def test_chunked_conv_equals_one_shot_for_any_thread_count(rng, monkeypatch, tra
 def test_training_step_skipping_the_first_input_gradient_gives_the_same_weights(rng, name):
     """train_step stops backward at the lowest layer with weights (no dL/dx there); the weight
     gradients must be exactly those of the full backward."""
-    import nnlite.zoo
     model = nnlite.zoo.build(name, seed=3)
     model.compile("adam")
     x = rng.random((6, 28, 28, 1), dtype=np.float32)
@@ -133,9 +133,6 @@ def test_conv_leaves_out_taps_that_only_meet_padding(rng, size, kernel, stride):
     """On tiny 'same' inputs some kernel taps never touch the image; Conv2D leaves them out of
     im2col. Outputs and gradients must equal the full-kernel loop reference, and the left-out
     taps' kernel gradient must be exactly 0."""
-    from nnlite.layers import Conv2D
-    from nnlite.ops import used_taps, window_geometry
-    from reference import conv2d_reference
     layer = Conv2D(3, kernel, strides=stride, padding="same", dtype="float64")
     layer.rng = rng
     x = rng.standard_normal((4, size, size, 2))
@@ -165,14 +162,12 @@ def test_conv_leaves_out_taps_that_only_meet_padding(rng, size, kernel, stride):
 def test_predict_and_evaluate_cap_the_pass_size_without_changing_results(rng, monkeypatch):
     """predict/evaluate run at most INFERENCE_PASS_VALUES // (largest activation) images per
     forward pass; logits, loss and accuracy equal one forward pass over the whole batch."""
-    import nnlite.sequential as model_module
-    import nnlite.zoo
     model = nnlite.zoo.build("cnn", seed=1)
     model.compile("adam")
     x = rng.random((37, 28, 28, 1), dtype=np.float32)
     y = rng.integers(0, 10, 37)
     whole = model.forward(x)
-    monkeypatch.setattr(model_module, "INFERENCE_PASS_VALUES", 28 * 28 * 32 * 5)
+    monkeypatch.setattr(nnlite.sequential, "INFERENCE_PASS_VALUES", 28 * 28 * 32 * 5)
     assert model._inference_pass(1000) == 5
     np.testing.assert_allclose(model.predict(x, batch_size=1000), whole, rtol=1e-6, atol=1e-6)
     loss, acc = model.evaluate(x, y, batch_size=1000)

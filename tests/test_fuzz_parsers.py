@@ -28,7 +28,7 @@ import nnlite
 from nnlite.datasets import read_idx
 from nnlite.errors import NNLiteError
 from nnlite.layers import REGISTRY
-from nnlite.saving import META_KEY
+from nnlite.modelfile import META_KEY
 
 FUZZ = settings(max_examples=2000, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -124,7 +124,7 @@ def _valid_model_file():
                                nnlite.layers.Dropout(0.5), nnlite.layers.Dense(3)],
                               input_shape=(6, 6, 1), seed=0)
     buf = io.BytesIO()
-    from nnlite.saving import model_arrays, model_config
+    from nnlite.modelfile import model_arrays, model_config
     payload = {META_KEY: np.frombuffer(json.dumps(model_config(model)).encode(), np.uint8)}
     payload.update(model_arrays(model))
     np.savez(buf, **payload)
@@ -329,7 +329,7 @@ def test_config_claiming_more_weights_than_the_file_holds_allocates_nothing(work
 
 
 def test_absurd_architecture_is_refused_even_without_a_file():
-    from nnlite.saving import model_from_config
+    from nnlite.loading import model_from_config
     cfg = json.loads(json.dumps(VALID_CONFIG))
     cfg["input_shape"] = [100_000]
     cfg["layers"] = [{"class": "Dense", "config": {"units": 200_000}}]

@@ -5,6 +5,7 @@ import pytest
 import nnlite
 from nnlite.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D,
                            ReLU, Rescaling, Sigmoid, Softmax, Tanh)
+from nnlite.layers.conv2d import WINOGRAD_MIN_CHANNELS
 from nnlite.regularizers import l2
 from tests.gradcheck import check_layer, numeric_grad, rel_error
 
@@ -47,7 +48,6 @@ def test_conv2d(rng, padding, stride, kernel, channels):
 @pytest.mark.parametrize("padding,size", [("same", (7, 8)), ("valid", (6, 7)), ("same", (5, 4))])
 def test_conv2d_winograd_path(rng, padding, size):
     """3x3 stride-1 convolutions with >= WINOGRAD_MIN_CHANNELS inputs take the Winograd path."""
-    from nnlite.layers.conv2d import WINOGRAD_MIN_CHANNELS
     layer = Conv2D(3, 3, padding=padding, dtype="float64")
     layer.rng = rng
     x = rng.standard_normal((2, *size, WINOGRAD_MIN_CHANNELS))

@@ -9,8 +9,9 @@ import re
 import numpy as np
 import pytest
 
-from nnlite import Sequential, models
-from nnlite.callbacks import GradientStats
+from nnlite import Sequential, zoo as models
+from nnlite.callbacks import Observer
+from nnlite.inspect import GradientStats
 from nnlite.errors import NonFiniteError
 from nnlite.inspect import dead_fraction, trace
 from nnlite.layers import Conv2D, Dense, Flatten, ReLU
@@ -231,14 +232,14 @@ def test_dead_relu_on_conv_relu_layer():
 
 
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid:RuntimeWarning")
-def test_gradient_stats_taps_removed_when_training_diverges():
+def test_gradient_stats_observer_detached_when_training_diverges():
     x, y = _toy_data(16)
     model = _mlp().compile(Adam(1e-3))
     model.layers[1].params["kernel"][:] = 1e38      # overflows to Inf in the first forward
     with GradientStats(every=1) as gs:
         with pytest.raises(NonFiniteError):
             model.fit(x, y, batch_size=8, callbacks=[gs], verbose=0)
-    assert gs.rows == []
+    assert gs.rows == [] and model.observers == []
     for layer in model.layers:
         assert "forward" not in vars(layer) and "backward" not in vars(layer)
 
@@ -292,5 +293,63 @@ def test_two_gradient_stats_on_one_fit_both_record_and_both_go():
     model.fit(x, y, batch_size=8, epochs=1, callbacks=[a, b], verbose=0)
     assert [r["step"] for r in a.rows] == [0, 1] and [r["step"] for r in b.rows] == [0]
     assert a.rows[0]["dense/kernel/grad_norm"] == b.rows[0]["dense/kernel/grad_norm"]
+    assert model.observers == []
     for layer in model.layers:
         assert "forward" not in vars(layer) and "backward" not in vars(layer)
+
+
+class _EveryHook(Observer):
+    """Touches every hook (reads every array it is given) and wants every input gradient."""
+    wants_input_grads = True
+
+    def __init__(self):
+        self.calls = 0
+
+    def _look(self, *arrays):
+        self.calls += 1
+        for a in arrays:
+            if a is not None:
+                float(np.asarray(a, dtype=np.float64).sum())
+
+    def on_forward(self, index, layer, x, y, training):
+        self._look(x, y)
+
+    def on_backward(self, index, layer, grad_out, grad_in):
+        self._look(grad_out, grad_in)
+
+    def on_loss(self, loss, grad_logits):
+        self._look(grad_logits)
+
+    def before_update(self, pairs, grads):
+        self._look(*grads)
+
+    def after_update(self, pairs, grads):
+        self._look(*grads)
+
+
+@pytest.mark.parametrize("observers", [lambda: [_EveryHook()],
+                                       lambda: [GradientStats(every=1), GradientStats(every=3)]])
+def test_attached_observers_change_no_number(observers):
+    """Weights after N steps are bit-identical with and without observers (Conv, BN, Dropout,
+    L2: every kind of state a step touches), and the observers were really called."""
+    from nnlite.layers import BatchNormalization, Dropout, MaxPool2D
+    from nnlite.regularizers import l2
+
+    def run(attached):
+        model = Sequential([Conv2D(4, 3, padding="same", kernel_regularizer=l2(1e-3)),
+                            BatchNormalization(), ReLU(), MaxPool2D(2), Flatten(), Dropout(0.2),
+                            Dense(10)], input_shape=(8, 8, 1), seed=3).compile(Adam(3e-3))
+        rng = np.random.default_rng(5)
+        x, y = rng.random((40, 8, 8, 1), dtype=np.float32), rng.integers(0, 10, 40)
+        callbacks = [o for o in attached if isinstance(o, GradientStats)]
+        with model.observing(*[o for o in attached if not isinstance(o, GradientStats)]):
+            model.fit(x, y, batch_size=8, epochs=2, callbacks=callbacks, verbose=0)
+        return model.get_weights()
+
+    attached = observers()
+    plain, watched = run([]), run(attached)
+    assert len(plain) == len(watched)
+    for a, b in zip(plain, watched):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    for o in attached:
+        assert (o.calls if isinstance(o, _EveryHook) else len(o.rows)) > 0

@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from nnlite import load_model, models, optimizers
+from nnlite import load_model, optimizers, zoo
 from nnlite.callbacks import Callback
 from nnlite.cli import main as cli
 from nnlite.preprocess import Augment, scale01
@@ -15,18 +15,18 @@ KERAS_PARAMS = {"ann": 468_874, "cnn": 265_906, "vgg16": 1_021_882}
 
 @pytest.mark.parametrize("name", sorted(KERAS_PARAMS))
 def test_zoo_param_counts_equal_keras(name):
-    model = models.build(name, seed=0)
+    model = zoo.build(name, seed=0)
     assert model.count_params() == KERAS_PARAMS[name]
     x = np.zeros((2, 28, 28, 1), np.float32)
     assert model.predict(x).shape == (2, 10)            # logits, one row per image
 
 
 def test_full_vgg16_param_count_equals_keras():
-    assert models.vgg16(width=1.0, seed=0).count_params() == 14_913_226
+    assert zoo.vgg16(width=1.0, seed=0).count_params() == 14_913_226
 
 
 def test_standardize_layer_adds_no_params_and_changes_the_input():
-    plain, std = models.ann(seed=3), models.ann(seed=3, standardize=True)
+    plain, std = zoo.ann(seed=3), zoo.ann(seed=3, standardize=True)
     assert std.count_params() == plain.count_params()
     x = np.full((1, 28, 28, 1), 0.5, np.float32)
     assert not np.allclose(plain.predict(x), std.predict(x))
@@ -54,7 +54,7 @@ class _InterruptAt(Callback):
 
 
 def _augmented_ann():
-    model = models.ann(seed=5, dropout=0.2)
+    model = zoo.ann(seed=5, dropout=0.2)
     model.compile(optimizers.Adam(1e-3))
     return model
 
@@ -118,11 +118,8 @@ def test_train_save_evaluate_round_trip(small, tmp_path):
 
 
 def _recipe(**kw):
-    cfg = {"model": "ann", "epochs": 1, "batch_size": 32, "lr": 1e-3, "schedule": "cosine",
-           "augment": "none", "preprocess": "scale", "seed": 0, "dataset": "mnist",
-           "validation_split": 0.2, "limit": None, "width": 0.25, "dropout": None}
-    cfg.update(kw)
-    return cfg
+    from nnlite.recipe import Recipe
+    return Recipe(model="ann", epochs=1, lr=1e-3, schedule="cosine").replace(**kw)
 
 
 def test_cli_train_resume_and_evaluate(mnist, tmp_path, capsys):
@@ -143,7 +140,7 @@ def test_cli_train_resume_and_evaluate(mnist, tmp_path, capsys):
 def test_cli_evaluate_images_folder(mnist, tmp_path, capsys):
     from PIL import Image
     _, (xt, yt) = mnist
-    model = models.ann(seed=0)
+    model = zoo.ann(seed=0)
     model.save(tmp_path / "m.npz")
     folder = tmp_path / "drawn"
     folder.mkdir()

@@ -3,13 +3,20 @@ import numpy as np
 import pytest
 
 from nnlite.layers import Conv2D
-from nnlite.ops import (col2im, conv_output_size, im2col, maxpool_backward, maxpool_forward,
+from nnlite.ops import (col2im_add, conv_output_size, im2col, maxpool_backward, maxpool_forward,
                         same_padding)
 from tests.reference import (col2im_reference, conv2d_reference, im2col_reference,
                              maxpool_reference)
 
 GEOMETRIES = [(3, 3, 1, "same"), (3, 3, 2, "same"), (5, 5, 1, "same"), (3, 3, 1, "valid"),
               (5, 5, 2, "valid"), (1, 3, 1, "same"), (2, 2, 2, "valid")]
+
+
+def col2im(cols, n, h, w, c, kh, kw, s, top, left, oh, ow):
+    """col2im_add into zeros: the adjoint of im2col as a function, dx (N, H, W, C)."""
+    dx = np.zeros((n, h, w, c), cols.dtype)
+    col2im_add(cols, dx, kh, kw, s, top, left, oh, ow)
+    return dx
 
 
 def _geometry(h, w, kh, kw, s, padding):
@@ -21,7 +28,7 @@ def _geometry(h, w, kh, kw, s, padding):
 
 @pytest.mark.parametrize("kh,kw,s,padding", GEOMETRIES)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_im2col_and_col2im_match_reference(rng, kh, kw, s, padding, dtype):
+def test_im2col_and_col2im_add_match_reference(rng, kh, kw, s, padding, dtype):
     x = rng.standard_normal((3, 9, 8, 2)).astype(dtype)
     oh, ow, top, left = _geometry(9, 8, kh, kw, s, padding)
     cols = im2col(x, kh, kw, s, top, left, oh, ow)

@@ -1,13 +1,14 @@
 """nnlite vs Keras 3 (TensorFlow backend): same weights and batch -> same numbers.
 
-Tolerances are issue 4's. Where float32 rounding, not the algorithm, decides the outcome, the
-check runs in float64 in BOTH engines with the same tolerance (see experiments/results/parity.md):
-Adam divides every gradient by its own magnitude, so a weight whose true gradient is zero (the
-CNN's conv biases, cancelled by the BatchNormalization after them) moves by +-lr times the sign
-of each engine's float32 rounding noise. In float64 that noise is ~1e-14 and drowns in epsilon.
+Tolerances: ``baselines.parity.TOLERANCES``. Where float32 rounding, not the algorithm, decides
+the outcome, the check runs in float64 in BOTH engines with the same tolerance (see
+experiments/results/parity.md): Adam divides every gradient by its own magnitude, so a weight
+whose true gradient is zero (the CNN's conv biases, cancelled by the BatchNormalization after
+them) moves by +-lr times the sign of each engine's float32 rounding noise. In float64 that
+noise is ~1e-14 and drowns in epsilon.
 
 Float32 is still checked where rounding cannot decide the outcome: every forward pass, the ANN's
-and VGG16's gradients and the ANN's Adam steps with the issue's tolerances, and the CNN's
+and VGG16's gradients and the ANN's Adam steps with the same tolerances, and the CNN's
 gradients against the float64 reference (nnlite no less accurate than Keras).
 
 Weights: BN layers get random gamma/beta/moving statistics, biases random values, kernels are
@@ -26,7 +27,7 @@ keras = pytest.importorskip("keras", reason="parity tests need Keras 3 (nnlite[k
 
 from baselines import parity as P   # noqa: E402  (needs TensorFlow, imported above)
 from baselines import transfer      # noqa: E402
-from nnlite import layers, models   # noqa: E402
+from nnlite import layers, zoo     # noqa: E402
 from nnlite.errors import ConfigError   # noqa: E402
 
 TOL = P.TOLERANCES
@@ -187,7 +188,7 @@ def test_from_keras_reads_a_keras_built_baseline():
     from baselines import models as kmodels
     k = kmodels.cnn(seed=3, standardize=True)
     nn = transfer.from_keras(k)
-    assert nn.count_params() == k.count_params() == models.cnn(standardize=True).count_params()
+    assert nn.count_params() == k.count_params() == zoo.cnn(standardize=True).count_params()
     assert isinstance(nn.layers[0], layers.Rescaling)
     x, _ = batch(8, 5)
     np.testing.assert_allclose(nn.predict(x), k.predict(x, verbose=0), atol=TOL["forward"])
@@ -196,7 +197,7 @@ def test_from_keras_reads_a_keras_built_baseline():
 @pytest.mark.parametrize("name,kw", [("ann", {}), ("cnn", {}), ("vgg16", {"width": 0.25})])
 def test_baseline_architecture_matches_the_zoo(name, kw):
     from baselines import models as kmodels
-    k, nn = kmodels.build(name, **kw), models.build(name, **kw)
+    k, nn = kmodels.build(name, **kw), zoo.build(name, **kw)
     assert k.count_params() == nn.count_params()
     assert [type(l) for l in transfer.from_keras(k).layers] == [type(l) for l in nn.layers]
 
@@ -210,9 +211,9 @@ def test_untranslatable_layers_are_refused_by_name():
         transfer.from_keras(k)
 
 
-# -- nnlite compare ----------------------------------------------------------------------------
+# -- python -m baselines compare ---------------------------------------------------------------
 def test_compare_cli_prints_the_table(capsys):
-    from nnlite import cli
+    from baselines import cli
     assert cli.main(["compare", "ann", "--steps", "2", "--batch-size", "4",
                      "--dtype", "float64"]) == 0
     out = capsys.readouterr().out
@@ -223,6 +224,6 @@ def test_compare_cli_prints_the_table(capsys):
 
 
 def test_compare_cli_refuses_unknown_models(capsys):
-    from nnlite import cli
+    from baselines import cli
     assert cli.main(["compare", "resnet"]) == 2
     assert "MODEL must be ann, cnn, vgg16" in capsys.readouterr().err

@@ -20,8 +20,8 @@ class PoisonableDense(Dense):
     """A Dense layer whose bias gradient becomes NaN once ``poison`` is set."""
     poison = False
 
-    def backward(self, grad_out):
-        dx = super().backward(grad_out)
+    def backward(self, grad_out, need_input_grad=True):
+        dx = super().backward(grad_out, need_input_grad)
         if self.poison:
             self.grads["bias"] = self.grads["bias"].copy()
             self.grads["bias"][0] = np.nan

@@ -84,7 +84,7 @@ def test_object_array_is_refused_without_unpickling(tmp_path, saved_cnn):
 
 
 def test_unknown_layer_and_absurd_sizes_are_refused(tmp_path):
-    from nnlite.saving import write_npz
+    from nnlite.modelfile import write_npz
     base = {"format": "nnlite.Sequential", "version": 1, "input_shape": [4]}
     write_npz(tmp_path / "unknown.npz", {**base, "layers": [{"class": "Lambda", "config": {}}]}, {})
     with pytest.raises(ModelFileError, match="unknown class"):

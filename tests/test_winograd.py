@@ -3,8 +3,11 @@ and each transform against its adjoint (<T a, b> == <a, T* b>), in float64."""
 import numpy as np
 import pytest
 
+from nnlite.errors import ConfigError
+from nnlite.layers import Conv2D
+from nnlite.layers.conv2d import WINOGRAD_MIN_CHANNELS
 from nnlite.ops import winograd as W
-from reference import conv2d_reference
+from tests.reference import conv2d_reference
 
 
 @pytest.mark.parametrize("h, w, padding", [(6, 6, "same"), (7, 5, "same"), (1, 1, "same"),
@@ -69,3 +72,53 @@ def test_winograd_gradients_equal_the_direct_convolutions_gradients(rng):
         e[idx] = eps
         assert abs((loss(x, kernel + e) - loss(x, kernel - e)) / (2 * eps)
                    - dkernel[idx]) < 1e-7
+
+
+def _run(layer, x, g, algorithm):
+    layer.algorithm = algorithm
+    y = layer.forward(x, training=True)
+    dx = layer.backward(g)
+    return [y, dx, layer.grads["kernel"].copy(), layer.grads["bias"].copy()], layer._winograd
+
+
+@pytest.mark.parametrize("padding, size", [("same", (9, 8)), ("valid", (10, 7))])
+def test_conv2d_im2col_and_winograd_agree_in_float32(rng, padding, size):
+    """Where "auto" picks Winograd, forcing either algorithm gives the same output, dx, dkernel
+    and dbias up to float32 rounding (the two sum the products in different orders)."""
+    layer = Conv2D(8, 3, padding=padding)
+    layer.rng = rng
+    x = rng.standard_normal((5, *size, WINOGRAD_MIN_CHANNELS)).astype(np.float32)
+    g = rng.standard_normal(layer(x).shape).astype(np.float32)
+    assert layer._winograd                          # "auto" chose Winograd here
+    im2col, used_winograd = _run(layer, x, g, "im2col")
+    assert not used_winograd
+    winograd, used_winograd = _run(layer, x, g, "winograd")
+    assert used_winograd
+    for a, b in zip(im2col, winograd):
+        scale = float(np.abs(a).max())
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5 * scale)
+
+
+def test_conv2d_algorithm_setting(rng):
+    """"winograd" also runs below the size "auto" wants, falls back to im2col where Winograd
+    does not apply (5x5, stride 2), and is an execution detail: not in get_config."""
+    x = rng.standard_normal((2, 6, 6, 1)).astype(np.float32)
+    small = Conv2D(2, 3, padding="same", algorithm="winograd")
+    small.rng = rng
+    small(x)
+    assert small._winograd
+    small.algorithm = "auto"
+    small(x)
+    assert not small._winograd                      # 1 channel: "auto" keeps im2col
+    for layer in (Conv2D(2, 5, padding="same", algorithm="winograd"),
+                  Conv2D(2, 3, strides=2, padding="same", algorithm="winograd")):
+        layer.rng = rng
+        np.testing.assert_allclose(layer(x), conv2d_reference(
+            x, layer.params["kernel"], layer.params["bias"], layer.strides[0], "same"),
+            rtol=1e-5, atol=1e-5)
+        assert not layer._winograd
+        assert "algorithm" not in layer.get_config()
+    with pytest.raises(ConfigError, match="algorithm"):
+        Conv2D(2, 3, algorithm="fft")
+    with pytest.raises(ConfigError, match="algorithm"):
+        small.algorithm = None

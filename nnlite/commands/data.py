@@ -1,4 +1,6 @@
 """``nnlite data``: where the datasets are, and downloading them."""
+from ..datasets import load
+from ..download import download
 
 
 def register(sub):
@@ -18,13 +20,11 @@ def register(sub):
 
 
 def _download(args):
-    from ..download import download
     dest = download(args.name, dest=args.dest, mirrors=args.mirror)
     print(f"{args.name}: verified and ready in {dest}")
 
 
 def _info(args):
-    from ..datasets import load
     (xtr, ytr), (xte, yte) = load(args.name, args.path)
     print(f"{args.name}: train {xtr.shape} {xtr.dtype}, test {xte.shape}; checksums OK; "
           f"pixel mean {xtr.mean() / 255:.4f}, std {(xtr / 255).std():.4f}")

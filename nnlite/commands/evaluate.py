@@ -1,9 +1,10 @@
 """``nnlite evaluate MODEL_FILE``: score a model on a test set or on a folder of drawn digits.
 
 Prints the loss (including L2 terms, as Keras), the accuracy and a per-class precision /
-recall / F1 table (scikit-learn), and writes into ``--out`` (default: ``eval-DATASET`` beside
-the model file): ``metrics.json``, ``confusion.png`` and ``mistakes.png`` (the most confidently
-wrong images, titled true->predicted (probability)).
+recall / F1 table (laid out as scikit-learn's ``classification_report``), and writes into
+``--out`` (default: ``eval-DATASET`` beside the model file): ``metrics.json``,
+``confusion.png`` and ``mistakes.png`` (the most confidently wrong images, titled
+true->predicted (probability)).
 
 ``--images DIR`` scores a folder of user-drawn digits instead of the test set. Format (the
 drawing app saves exactly this):
@@ -17,10 +18,22 @@ drawing app saves exactly this):
 Input preprocessing follows ``run.json`` beside the model file if there is one (written by
 ``nnlite train``), else ``--preprocess`` (default ``scale``: pixels / 255).
 """
+import argparse
 import json
 import os
 import re
 import sys
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..activations import softmax
+from ..datasets import CLASS_NAMES, load
+from ..errors import InputError
+from ..files import write_json
+from ..loading import load_model
+from ..plots import plot_confusion, plot_gallery
+from ..recipe import prepare_images
 
 LABELLED_PNG = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 
@@ -28,7 +41,7 @@ LABELLED_PNG = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 def register(sub):
     p = sub.add_parser("evaluate", help="test loss/accuracy, per-class report, confusion matrix",
                        description=__doc__.split("\n\n", 1)[1],
-                       formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model_file", metavar="MODEL_FILE", help="a model .npz written by nnlite")
     p.add_argument("--dataset", choices=["mnist", "fashion-mnist"], default="mnist",
                    help="test set to score (default mnist)")
@@ -43,8 +56,6 @@ def register(sub):
 
 
 def _main(args):
-    from ..errors import InputError
-    from ..saving import load_model
     model = load_model(args.model_file)
     model.compile()
     preprocess = _preprocess_choice(args.model_file, args.preprocess)
@@ -53,17 +64,15 @@ def _main(args):
         source = f"{len(y)} drawings in {args.images}"
         default_out = "eval-images"
     else:
-        from ..datasets import load
         _, (x_uint8, y) = load(args.dataset)
         source = f"{args.dataset} test set ({len(y)} images)"
         default_out = f"eval-{args.dataset}"
     if len(y) == 0:
         raise InputError(f"{args.images}: no <label>_*.png files found")
-    from .train import prepare_images
     x = prepare_images(x_uint8, preprocess)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.model_file)),
                                    default_out)
-    class_names = _class_names(args.dataset if not args.images else "mnist")
+    class_names = CLASS_NAMES[args.dataset if not args.images else "mnist"]
     metrics = evaluate_arrays(model, x, y, out, class_names, gallery=args.gallery)
     print(f"{os.path.basename(args.model_file)} on {source} (preprocess: {preprocess})")
     print(f"test loss {metrics['loss']:.4f}   test accuracy {metrics['accuracy']:.4f} "
@@ -86,22 +95,12 @@ def _preprocess_choice(model_file, choice):
     return "scale"
 
 
-def _class_names(dataset):
-    if dataset == "fashion-mnist":
-        return ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-                "Bag", "Boot"]
-    return [str(i) for i in range(10)]
-
-
 def evaluate_arrays(model, x, y, out=None, class_names=None, gallery=32):
     """Score a compiled model on prepared images x (N, 28, 28, 1) and labels y (N,).
 
     Returns a dict (loss, accuracy, errors, per_class, confusion, report_text, predictions
-    (N,) int array); with ``out``
-    also writes metrics.json, confusion.png and mistakes.png there."""
-    import numpy as np
-    from sklearn.metrics import classification_report, confusion_matrix
-    from ..activations import softmax
+    (N,) int array); with ``out`` also writes metrics.json, confusion.png and mistakes.png
+    there."""
     y = np.asarray(y, dtype=np.int64)
     logits = model.predict(x)
     probs = softmax(logits.astype(np.float64))
@@ -109,31 +108,22 @@ def evaluate_arrays(model, x, y, out=None, class_names=None, gallery=32):
     # the same numbers as model.evaluate (mean cross-entropy + L2 terms), without a 2nd pass
     loss = float(model.loss.forward(logits, y)) + float(model.regularization_loss())
     acc = float(np.mean(pred == y))
-    labels = list(range(probs.shape[1]))
-    names = class_names or [str(i) for i in labels]
-    report = classification_report(y, pred, labels=labels, target_names=names, digits=4,
-                                   output_dict=True, zero_division=0)
-    text = classification_report(y, pred, labels=labels, target_names=names, digits=4,
-                                 zero_division=0)
-    cm = confusion_matrix(y, pred, labels=labels)
+    names = class_names or [str(i) for i in range(probs.shape[1])]
+    cm = confusion_matrix(y, pred, probs.shape[1])
+    report, text = classification_report(cm, names)
     wrong = np.flatnonzero(pred != y)
     worst = wrong[np.argsort(-probs[wrong, pred[wrong]])][:gallery]
     metrics = {"loss": float(loss), "accuracy": float(acc), "errors": int(len(wrong)),
                "n": int(len(y)),
-               "per_class": {n: {k: float(report[n][k]) for k in ("precision", "recall",
-                                                                  "f1-score", "support")}
-                             for n in names},
+               "per_class": {n: report[n] for n in names},
                "confusion": cm.tolist(), "report_text": text,
                "most_confident_mistakes": [{"index": int(i), "true": int(y[i]),
                                             "pred": int(pred[i]),
                                             "prob": float(probs[i, pred[i]])} for i in worst]}
     predictions = pred
     if out:
-        from ..plots import plot_confusion, plot_gallery
-        from ..saving import atomic_write
         os.makedirs(out, exist_ok=True)
-        atomic_write(os.path.join(out, "metrics.json"),
-                     lambda fh: fh.write(json.dumps(metrics, indent=1).encode()))
+        write_json(os.path.join(out, "metrics.json"), metrics)
         plot_confusion(cm, os.path.join(out, "confusion.png"), names,
                        title=f"confusion matrix: accuracy {acc * 100:.2f} % on {len(y)} images")
         shown = x[worst]
@@ -144,11 +134,49 @@ def evaluate_arrays(model, x, y, out=None, class_names=None, gallery=32):
     return dict(metrics, predictions=predictions)     # predictions (N,) are not in the JSON
 
 
+def confusion_matrix(y, pred, n_classes):
+    """(K, K) int64 counts: row = true class, column = predicted class (labels outside 0..K-1
+    are left out)."""
+    keep = (y >= 0) & (y < n_classes) & (pred >= 0) & (pred < n_classes)
+    counts = np.bincount(y[keep] * n_classes + pred[keep], minlength=n_classes * n_classes)
+    return counts.reshape(n_classes, n_classes)
+
+
+def classification_report(cm, names, digits=4):
+    """Per-class precision, recall, F1 and support from a confusion matrix, plus accuracy and
+    the macro and support-weighted averages -> (dict name -> {precision, recall, f1-score,
+    support}, the same as a text table). A ratio with a zero denominator is 0."""
+    cm = np.asarray(cm, dtype=np.float64)
+    tp, support, predicted = np.diag(cm), cm.sum(1), cm.sum(0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, tp / predicted, 0.0)
+        recall = np.where(support > 0, tp / support, 0.0)
+        f1 = np.where(precision + recall > 0,
+                      2 * precision * recall / (precision + recall), 0.0)
+    total = support.sum()
+    rows = {n: {"precision": p, "recall": r, "f1-score": f, "support": s}
+            for n, p, r, f, s in zip(names, precision, recall, f1, support)}
+    rows["macro avg"] = {"precision": precision.mean(), "recall": recall.mean(),
+                         "f1-score": f1.mean(), "support": total}
+    weights = support / total if total else np.zeros_like(support)
+    rows["weighted avg"] = {"precision": precision @ weights, "recall": recall @ weights,
+                            "f1-score": f1 @ weights, "support": total}
+    report = {n: {k: float(v) for k, v in r.items()} for n, r in rows.items()}
+    accuracy = tp.sum() / total if total else 0.0
+    width = max(len("weighted avg"), digits, *(len(n) for n in names))
+    line = "{:>%ds}  {:>9.%df} {:>9.%df} {:>9.%df} {:>9d}" % (width, digits, digits, digits)
+    text = [f"{'':>{width}s}  {'precision':>9} {'recall':>9} {'f1-score':>9} {'support':>9}", ""]
+    text += [line.format(n, r["precision"], r["recall"], r["f1-score"], int(r["support"]))
+             for n, r in rows.items() if n not in ("macro avg", "weighted avg")]
+    text += ["", f"{'accuracy':>{width}s}  {'':>9} {'':>9} {accuracy:>9.{digits}f} "
+                 f"{int(total):>9d}"]
+    text += [line.format(n, rows[n]["precision"], rows[n]["recall"], rows[n]["f1-score"],
+                         int(total)) for n in ("macro avg", "weighted avg")]
+    return report, "\n".join(text) + "\n"
+
+
 def read_labelled_pngs(folder):
     """-> (uint8 images (N, 28, 28), labels (N,), file names) from DIR/<label>_*.png."""
-    import numpy as np
-    from PIL import Image, UnidentifiedImageError
-    from ..errors import InputError
     if not os.path.isdir(folder):
         raise InputError(f"--images: {folder} is not a folder")
     images, labels, names = [], [], []

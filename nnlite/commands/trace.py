@@ -1,4 +1,13 @@
 """``nnlite trace``: one training step of a model, printed layer by layer."""
+import os
+
+from .. import datasets
+from ..errors import ConfigError
+from ..files import write_json
+from ..inspect import trace
+from ..loading import load_model
+from ..optimizers import Adam
+from ..zoo import build
 
 MODELS = ("ann", "cnn", "vgg16")
 
@@ -29,9 +38,6 @@ def _test_batch(n):
     Reads only the two small test files (checksummed); falls back to load_mnist for its
     error message when they are not found.
     """
-    import os
-
-    from .. import datasets
     for folder in datasets.candidate_dirs("mnist"):
         files = [datasets._find_file(folder, datasets.FILES[k]) for k in ("x_test", "y_test")]
         if all(files):
@@ -44,19 +50,11 @@ def _test_batch(n):
 
 
 def _run(args):
-    import json
-
-    from ..errors import ConfigError
-    from ..internals import trace
-    from ..optimizers import Adam
-
     if args.batch_size <= 0 or args.batch_size > 10000:
         raise ConfigError(f"--batch-size must be in 1..10000, got {args.batch_size}")
     if args.model_file:
-        from ..saving import load_model
         model = load_model(args.model_file)
     elif args.model:
-        from ..models import build
         model = build(args.model, seed=args.seed)
     else:
         raise ConfigError("name a model (ann, cnn, vgg16) or pass --model-file PATH")
@@ -64,5 +62,4 @@ def _run(args):
     model.compile(Adam(args.learning_rate))
     result = trace(model, x, y)
     if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(result.to_dict(), fh, indent=1)
+        write_json(args.json, result.to_dict())

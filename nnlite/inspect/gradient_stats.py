@@ -10,38 +10,40 @@ Every ``every`` optimizer steps it records one row (a dict) with, per layer L:
     L/P/update_ratio             update_norm / weight_norm (a healthy rule of thumb: ~1e-3)
 plus step, epoch, batch and the batch loss. Norms are Euclidean over all elements.
 
-It needs no engine hook beyond the public callback API: the parameters are snapshotted when
-the recorded step's first forward runs (a tap on layer 0), the activations are summarised by
-per-layer taps, and at ``on_batch_end`` the gradients are read from ``layer.grads`` and the
-updates from comparing the parameters with the snapshot. Taps are removed at train end; if
-fit raises (e.g. NonFiniteError) call ``close()`` or use ``with GradientStats(...) as gs:``.
+It is a Callback that attaches itself as an Observer of the model for the run (removed at
+train end): on a recorded step it summarises each layer's output (``on_forward``) and input
+gradient (``on_backward``), snapshots the weights before the update (``before_update``) and
+compares after it (``after_update``). If fit raises (e.g. NonFiniteError) the observer is
+detached by ``close()`` or by ``with GradientStats(...) as gs:``.
 """
-import csv
-import json
 import math
 
 import numpy as np
 
-from ..callbacks import Callback
+from ..callbacks import Callback, Observer
 from ..errors import ConfigError
+from ..files import write_csv, write_json
 from .stats import dead_fraction, is_relu, l2_norm, tensor_stats
-from .taps import LayerTaps
 
 
-class GradientStats(Callback):
+class GradientStats(Callback, Observer):
     def __init__(self, every=10, csv_path=None, json_path=None):
         if isinstance(every, bool) or not isinstance(every, int) or every <= 0:
             raise ConfigError(f"GradientStats every must be a positive integer, got {every!r}")
         self.every, self.csv_path, self.json_path = every, csv_path, json_path
         self.rows = []
         self.layers = []          # [{"name", "type", "params": [...], "relu": bool}]
-        self._taps = None
-        self._armed = False
-        self._snapshot = None
-        self._pending = {}
+        self._armed = False       # this step is recorded
+        self._pending = {}        # the recorded step's numbers so far
+        self._before = None       # the recorded step's weights before the update (float64)
         self._epoch = 0
 
-    # -- context manager: guarantees the taps go even if fit raises ----------------------------
+    @property
+    def wants_input_grads(self):
+        """On a recorded step, every layer's dL/dx (the weights' numbers do not change)."""
+        return self._armed
+
+    # -- context manager: guarantees the observer goes even if fit raises ----------------------
     def __enter__(self):
         return self
 
@@ -49,40 +51,28 @@ class GradientStats(Callback):
         self.close()
 
     def close(self):
-        if self._taps is not None:
-            self._taps.remove()
-            self._taps = None
+        if self.model is not None:
+            self.model.remove_observer(self)
         self._armed = False
 
     # -- callback hooks ------------------------------------------------------------------------
     def on_train_begin(self, logs=None):
-        self.close()            # taps left by an earlier fit that raised
         model = self.model
         self.layers = [{"name": l.name, "type": type(l).__name__, "params": list(l.params),
                         "relu": is_relu(l)} for l in model.layers]
-        self._taps = LayerTaps(model.layers, self._on_forward, self._on_backward).install()
+        model.add_observer(self)
         self._arm_for(model.optimizer.iterations)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
 
     def on_batch_end(self, batch, logs=None):
-        model = self.model
-        if self._armed and self._snapshot is not None:
-            row = {"step": model.optimizer.iterations - 1, "epoch": self._epoch, "batch": batch,
-                   "loss": float((logs or {}).get("loss", math.nan))}
+        if self._armed and self._pending:
+            row = {"step": self.model.optimizer.iterations - 1, "epoch": self._epoch,
+                   "batch": batch, "loss": float((logs or {}).get("loss", math.nan))}
             row.update(self._pending)
-            for layer, before in zip(model.layers, self._snapshot):
-                for key, w0 in before.items():
-                    prefix = f"{layer.name}/{key}"
-                    weight = l2_norm(w0)
-                    update = l2_norm(layer.params[key].astype(np.float64) - w0)
-                    row[f"{prefix}/grad_norm"] = l2_norm(layer.grads[key])
-                    row[f"{prefix}/weight_norm"] = weight
-                    row[f"{prefix}/update_norm"] = update
-                    row[f"{prefix}/update_ratio"] = update / weight if weight > 0 else math.nan
             self.rows.append(row)
-        self._arm_for(model.optimizer.iterations)
+        self._arm_for(self.model.optimizer.iterations)
 
     def on_epoch_end(self, epoch, logs=None):
         self.write()
@@ -91,26 +81,37 @@ class GradientStats(Callback):
         self.close()
         self.write()
 
-    # -- taps ----------------------------------------------------------------------------------
     def _arm_for(self, next_step):
-        self._armed = next_step % self.every == 0
-        self._snapshot, self._pending = None, {}
+        self._armed, self._pending = next_step % self.every == 0, {}
 
-    def _on_forward(self, i, layer, x, y, training):
-        if not (self._armed and training):
-            return
-        if i == 0 and self._snapshot is None:   # the recorded step starts: weights before it
-            self._snapshot = [{k: p.astype(np.float64) for k, p in l.params.items()}
-                              for l in self.model.layers]
-        stats = tensor_stats(y)
-        self._pending[f"{layer.name}/act_mean"] = stats["mean"]
-        self._pending[f"{layer.name}/act_std"] = stats["std"]
-        if is_relu(layer):
-            self._pending[f"{layer.name}/dead_relu"] = dead_fraction(y)
+    # -- observer hooks ------------------------------------------------------------------------
+    def on_forward(self, i, layer, x, y, training):
+        if self._armed and training:
+            stats = tensor_stats(y)
+            self._pending[f"{layer.name}/act_mean"] = stats["mean"]
+            self._pending[f"{layer.name}/act_std"] = stats["std"]
+            if is_relu(layer):
+                self._pending[f"{layer.name}/dead_relu"] = dead_fraction(y)
 
-    def _on_backward(self, i, layer, grad_out, grad_in):
-        if self._armed and self._snapshot is not None:
+    def on_backward(self, i, layer, grad_out, grad_in):
+        if self._armed and grad_in is not None:
             self._pending[f"{layer.name}/grad_in_norm"] = l2_norm(grad_in)
+
+    def before_update(self, pairs, grads):
+        if self._armed:
+            self._before = [layer.params[key].astype(np.float64) for layer, key in pairs]
+
+    def after_update(self, pairs, grads):
+        if not self._armed:
+            return
+        for (layer, key), w0, g in zip(pairs, self._before, grads):
+            prefix, weight = f"{layer.name}/{key}", l2_norm(w0)
+            update = l2_norm(layer.params[key].astype(np.float64) - w0)
+            self._pending[f"{prefix}/grad_norm"] = l2_norm(g)
+            self._pending[f"{prefix}/weight_norm"] = weight
+            self._pending[f"{prefix}/update_norm"] = update
+            self._pending[f"{prefix}/update_ratio"] = update / weight if weight > 0 else math.nan
+        self._before = None
 
     # -- reading the results -------------------------------------------------------------------
     def series(self, column):
@@ -133,20 +134,6 @@ class GradientStats(Callback):
         """Write the rows to CSV (one row per recorded step) and/or JSON (NaN -> null)."""
         csv_path, json_path = csv_path or self.csv_path, json_path or self.json_path
         if csv_path:
-            with open(csv_path, "w", newline="") as fh:
-                writer = csv.DictWriter(fh, fieldnames=self.columns(), restval="")
-                writer.writeheader()
-                writer.writerows(self.rows)
+            write_csv(csv_path, self.rows, fieldnames=self.columns())
         if json_path:
-            with open(json_path, "w") as fh:
-                json.dump(_json_safe(self.to_dict()), fh, indent=1)
-
-
-def _json_safe(obj):
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, dict):
-        return {k: _json_safe(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_json_safe(v) for v in obj]
-    return obj
+            write_json(json_path, self.to_dict())

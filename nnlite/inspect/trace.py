@@ -1,8 +1,8 @@
 """trace(model, x, y): run ONE real training step and print what happened, layer by layer.
 
-The step is the engine's own ``model.train_step``; the transcript is gathered by taps on the
-layers (forward/backward), the loss and the optimizer, removed afterwards. So the numbers
-printed are those of the engine, not of a re-implementation. The step IS applied (the weights,
+The step is the engine's own ``model.train_step``; the transcript is gathered by an observer
+(``nnlite.callbacks.Observer``) attached for that one step. So the numbers printed are those
+of the engine, not of a re-implementation. The step IS applied (the weights,
 the optimizer's moments and BatchNorm's moving statistics change), exactly as in ``fit``.
 
 Sections of the transcript:
@@ -14,9 +14,9 @@ Sections of the transcript:
 """
 import numpy as np
 
+from ..callbacks import Observer
 from ..validation import as_labels
 from .stats import l2_norm, tensor_stats
-from .taps import LayerTaps
 
 
 class Trace:
@@ -55,60 +55,53 @@ def trace(model, x, y, print_fn=print):
                   "y_shape": list(y.shape), "optimizer": _describe(opt), "step": opt.iterations + 1,
                   "learning_rate": opt.current_lr()}
 
-    def on_forward(i, layer, x_in, y_out, training):
-        out.forward.append({"index": i, "name": layer.name, "type": type(layer).__name__,
-                            "output_shape": list(y_out.shape), "stats": tensor_stats(y_out)})
+    with model.observing(_TraceObserver(out, model)):
+        model.train_step(x, y)
+    out.loss["total"] = out.loss["loss"] + out.loss["regularization"]
+    out.text = format_trace(out, opt)
+    if print_fn is not None:
+        print_fn(out.text)
+    return out
 
-    def on_backward(i, layer, grad_out, grad_in):
-        out.backward.append({
+
+class _TraceObserver(Observer):
+    """Fills a ``Trace`` from the observer hooks of one training step."""
+    wants_input_grads = True      # show dL/dx down to the input, as learners expect
+
+    def __init__(self, out, model):
+        self.out, self.model = out, model
+
+    def on_forward(self, i, layer, x, y, training):
+        self.out.forward.append({"index": i, "name": layer.name, "type": type(layer).__name__,
+                                 "output_shape": list(y.shape), "stats": tensor_stats(y)})
+
+    def on_backward(self, i, layer, grad_out, grad_in):
+        self.out.backward.append({
             "index": i, "name": layer.name, "type": type(layer).__name__,
             "grad_in_shape": list(grad_in.shape), "grad_in_norm": l2_norm(grad_in),
             "params": {k: {"shape": list(g.shape), "norm": l2_norm(g)}
                        for k, g in layer.grads.items()},
             "l2": getattr(layer, "kernel_regularizer", None) is not None})
 
-    loss_fn = model.loss
-    loss_forward, loss_backward, opt_apply = loss_fn.forward, loss_fn.backward, opt.apply
+    def on_loss(self, loss, grad_logits):
+        self.out.loss = {"loss": loss, "regularization": float(self.model.regularization_loss()),
+                         "dlogits_shape": list(grad_logits.shape),
+                         "dlogits_norm": l2_norm(grad_logits)}
 
-    def tapped_loss_forward(logits, labels):
-        value = loss_forward(logits, labels)
-        out.loss = {"loss": value, "regularization": float(model.regularization_loss())}
-        return value
+    def before_update(self, pairs, grads):
+        opt = self.model.optimizer
+        self.before = [layer.params[key].astype(np.float64) for layer, key in pairs]
+        self.out.header.update(applied_lr=opt.current_lr(), t=opt.iterations + 1)
 
-    def tapped_loss_backward():
-        g = loss_backward()
-        out.loss.update(dlogits_shape=list(g.shape), dlogits_norm=l2_norm(g))
-        return g
-
-    pairs = model.trainable()
-
-    def tapped_apply(params, grads):
-        before = [p.astype(np.float64) for p in params]
-        lr, t = opt.current_lr(), opt.iterations + 1
-        opt_apply(params, grads)
-        for (layer, key), w0, p, g in zip(pairs, before, params, grads):
+    def after_update(self, pairs, grads):
+        for (layer, key), w0, g in zip(pairs, self.before, grads):
+            p = layer.params[key]
             step = p.astype(np.float64) - w0
             weight, size = l2_norm(w0), l2_norm(step)
-            out.update.append({"layer": layer.name, "param": key, "shape": list(p.shape),
-                               "grad_norm": l2_norm(g), "weight_norm": weight,
-                               "update_norm": size, "ratio": size / weight if weight else None,
-                               "max_abs": float(np.abs(step).max())})
-        out.header.update(applied_lr=lr, t=t)
-
-    taps = LayerTaps(model.layers, on_forward, on_backward)
-    loss_fn.forward, loss_fn.backward, opt.apply = (tapped_loss_forward, tapped_loss_backward,
-                                                    tapped_apply)
-    try:
-        with taps:
-            model.train_step(x, y)
-    finally:
-        for obj, name in ((loss_fn, "forward"), (loss_fn, "backward"), (opt, "apply")):
-            obj.__dict__.pop(name, None)
-    out.loss["total"] = out.loss["loss"] + out.loss["regularization"]
-    out.text = format_trace(out, opt)
-    if print_fn is not None:
-        print_fn(out.text)
-    return out
+            self.out.update.append({"layer": layer.name, "param": key, "shape": list(p.shape),
+                                    "grad_norm": l2_norm(g), "weight_norm": weight,
+                                    "update_norm": size, "ratio": size / weight if weight else None,
+                                    "max_abs": float(np.abs(step).max())})
 
 
 def _describe(opt):

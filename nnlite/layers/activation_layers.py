@@ -16,7 +16,7 @@ class _Activation(Layer):
         self._y = self._f(x.copy())   # copy: relu/tanh work in place
         return self._y
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         return self._f_backward(self._y, grad_out)
 
 

@@ -1,9 +1,26 @@
 """The Layer contract every nnlite layer follows.
 
-- ``build(input_shape)`` creates ``params`` lazily from the first input (shape without batch).
-- ``forward(x, training=False)`` computes the output and keeps what backward needs.
-- ``backward(grad_out) -> grad_in`` OVERWRITES ``grads`` (same keys as ``params``).
+The two passes (shapes without the batch axis are ``input_shape`` / ``output_shape``):
+
+- ``build(input_shape)`` creates ``params`` lazily from the first input.
+- ``forward(x, training=False)``: x (N, *input_shape) -> y (N, *output_shape); keeps what
+  backward needs.
+- ``backward(grad_out, need_input_grad=True)``: dL/dy (N, *output_shape) -> dL/dx
+  (N, *input_shape). It OVERWRITES ``grads`` (same keys as ``params``). With
+  ``need_input_grad=False`` a layer may skip dL/dx and return None; its weight gradients are
+  computed all the same. Training passes False to the lowest layer with weights, since nothing
+  below it learns (Dense, Conv2D and BatchNormalization then skip dx; layers without weights
+  return dx anyway, it costs them little).
 - ``state`` holds non-trained arrays saved with the model (BatchNorm's moving statistics).
+
+What a model asks of its layers (defaults here; layers that need more override them):
+
+- ``seed_from_model(seed, index)``: the model's seed (or None) and the layer's position, given
+  when the layer is added; Dropout derives its mask generator from them.
+- ``get_rng_state()`` / ``set_rng_state(state)``: the layer's own random generator for
+  checkpoints, as a JSON-able dict (None for layers without one).
+- ``count_params_for(input_shape)``: how many values (params + state) ``build`` would create,
+  from shapes alone, so a model file's architecture can be sized before anything is allocated.
 """
 import numpy as np
 
@@ -58,8 +75,31 @@ class Layer:
     def forward(self, x, training=False):
         raise NotImplementedError
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
+        """dL/dy (N, *output_shape) -> dL/dx (N, *input_shape), or None if ``need_input_grad``
+        is False and the layer skips it. Overwrites ``grads``."""
         raise NotImplementedError
+
+    # -- what a model asks of its layers -------------------------------------------------------
+    def seed_from_model(self, seed, index):
+        """Called when the layer joins a model, with the model's seed (None: unseeded) and the
+        layer's index in it. Layers with their own random stream derive it from these."""
+
+    def get_rng_state(self):
+        """The layer's own random generator state as a JSON-able dict, or None (no generator)."""
+        return None
+
+    def set_rng_state(self, state):
+        """Restore what ``get_rng_state`` returned; a layer without a generator takes only None."""
+        if state is not None:
+            raise ConfigError(f"layer '{self.name}' ({type(self).__name__}) has no random "
+                              f"generator, got a generator state")
+
+    def count_params_for(self, input_shape):
+        """Number of values (params + state) ``build`` would create for inputs of shape
+        ``(batch, *input_shape)``, from shapes alone. Equals ``count_params() +
+        count_state()`` once built."""
+        return 0
 
     # -- regularisation (Keras: adds to the loss; its gradient adds to grads) ------------------
     kernel_regularizer = None
@@ -97,6 +137,12 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}(name={self.name!r})"
+
+    @classmethod
+    def default_name(cls):
+        """Keras' name for an unnamed layer of this class (Sequential adds _1, _2, ...)."""
+        out = "".join("_" + c.lower() if c.isupper() else c for c in cls.__name__).lstrip("_")
+        return {"max_pool2_d": "max_pooling2d", "conv2_d": "conv2d", "re_l_u": "re_lu"}.get(out, out)
 
 
 def to_pair(value, what):

@@ -33,6 +33,10 @@ class BatchNormalization(Layer):
         self.state["moving_mean"] = np.zeros(c, self.dtype)
         self.state["moving_variance"] = np.ones(c, self.dtype)
 
+    def count_params_for(self, input_shape):
+        """4 C: gamma, beta (trained) and the moving mean and variance (state)."""
+        return 4 * int(input_shape[-1])
+
     def forward(self, x, training=False):
         c = x.shape[-1]
         x2 = x.reshape(-1, c)
@@ -51,10 +55,13 @@ class BatchNormalization(Layer):
         self._training = training
         return y.reshape(x.shape)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
+        """dy (..., C) -> dx (..., C); with ``need_input_grad=False`` only dgamma and dbeta."""
         c = grad_out.shape[-1]
         dy = grad_out.reshape(-1, c)
         self.grads["gamma"], self.grads["beta"] = bn_param_grads(dy, self._xhat)
+        if not need_input_grad:
+            return None
         scale = self.params["gamma"] * self._inv_std
         if not self._training:   # moving statistics are constants: a plain affine map
             return (dy * scale).reshape(grad_out.shape)

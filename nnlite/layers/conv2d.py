@@ -10,10 +10,17 @@ Every formula is row-separable over images, so the batch is cut into chunks of a
 (``nnlite.ops.parallel``): each chunk's cols stay cache-sized and the chunks run on worker
 threads; dK and dbias are the chunks' partial sums added in chunk order. Kernel taps that
 only ever meet zero padding (``used_taps``) are left out of cols; their dK is 0.
+
+Kernel choice, the ``algorithm`` attribute (an execution detail, not saved in model files):
+"im2col" always uses the formulas above; "winograd" uses Winograd F(2x2, 3x3)
+(``nnlite/ops/winograd.py``) wherever it applies (3x3 kernel, stride 1, every tap touching the
+image) and falls back to im2col elsewhere; "auto" (default) uses Winograd only where it also
+measured faster (see WINOGRAD_MIN_CHANNELS below).
 """
 import numpy as np
 
 from .. import activations, initializers
+from ..errors import ConfigError, InputError
 from ..ops import (col2im_add, im2col, map_chunks, sum_in_order, sum_rows, used_taps,
                    window_geometry)
 from ..ops import parallel, winograd
@@ -21,21 +28,22 @@ from ..validation import positive_int
 from .base import Layer, check_padding, expect_rank, to_pair
 
 
-# 3x3 stride-1 convolutions with at least this many input channels and output rows/columns use
-# Winograd F(2x2, 3x3) (nnlite/ops/winograd.py): 16 instead of 36 multiplications per 2x2 output
+# With algorithm "auto", 3x3 stride-1 convolutions with at least this many input channels and
+# output rows/columns use Winograd F(2x2, 3x3) (nnlite/ops/winograd.py): 16 instead of 36 multiplications per 2x2 output
 # tile. Measured per layer (forward + backward, batch 32, benchmarks/results/REPORT.md): 1.2-1.8x
 # faster than im2col from 16 channels and 7x7 outputs up; slower on 3x3 outputs (tiles of 2x2
 # cover 4x4, a third of the work wasted) and, by its GEMMs with 1-row K, on 1-channel inputs.
-WINOGRAD = True
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 4
+ALGORITHMS = ("auto", "im2col", "winograd")
 
 
 class Conv2D(Layer):
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None,
                  kernel_regularizer=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kw):
+                 bias_initializer="zeros", algorithm="auto", **kw):
         super().__init__(**kw)
+        self.algorithm = algorithm
         self.filters = positive_int(filters, "Conv2D filters")
         self.kernel_size = to_pair(kernel_size, "Conv2D kernel_size")
         self.strides = to_pair(strides, "Conv2D strides")
@@ -46,19 +54,37 @@ class Conv2D(Layer):
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
 
+    @property
+    def algorithm(self):
+        """The kernel forward uses: "auto", "im2col" or "winograd" (see the module docstring).
+        May be changed between calls; backward follows the latest forward."""
+        return self._algorithm
+
+    @algorithm.setter
+    def algorithm(self, value):
+        if value not in ALGORITHMS:
+            raise ConfigError(f"Conv2D algorithm must be one of {ALGORITHMS}, got {value!r}")
+        self._algorithm = value
+
     def _geometry(self, input_shape):
         return window_geometry(input_shape, self.kernel_size, self.strides, self.padding)
 
-    def build(self, input_shape):
+    def _check_input(self, input_shape):
         expect_rank(self, input_shape, 3, "NHWC images (batch, height, width, channels)")
         oh, ow, _, _ = self._geometry(input_shape)
         if oh <= 0 or ow <= 0:
-            from ..errors import InputError
             raise InputError(f"layer '{self.name}': a {self.kernel_size} kernel with padding "
                              f"'valid' does not fit inputs of shape {input_shape}")
         if self.strides[0] != self.strides[1]:
-            from ..errors import ConfigError
             raise ConfigError("Conv2D: unequal strides are not supported")
+
+    def count_params_for(self, input_shape):
+        """(KH * KW * C + 1) * F: the kernel and the bias."""
+        self._check_input(input_shape)
+        return (self.kernel_size[0] * self.kernel_size[1] * int(input_shape[2]) + 1) * self.filters
+
+    def build(self, input_shape):
+        self._check_input(input_shape)
         kh, kw = self.kernel_size
         shape = (kh, kw, input_shape[2], self.filters)
         self.params["kernel"] = initializers.get(self.kernel_initializer)(shape, self.rng, self.dtype)
@@ -96,11 +122,14 @@ class Conv2D(Layer):
         return buf
 
     def _uses_winograd(self, channels, oh, ow, taps_h, taps_w):
-        """Winograd F(2x2, 3x3) for 3x3 stride-1 kernels whose taps all touch the image, on
-        inputs and outputs large enough to gain (see WINOGRAD_MIN_CHANNELS above)."""
-        return (WINOGRAD and self.kernel_size == (3, 3) and self.strides == (1, 1)
-                and taps_h == slice(0, 3) and taps_w == slice(0, 3)
-                and channels >= WINOGRAD_MIN_CHANNELS and min(oh, ow) >= WINOGRAD_MIN_SIZE)
+        """Winograd F(2x2, 3x3) applies to 3x3 stride-1 kernels whose taps all touch the image;
+        "auto" takes it only on inputs and outputs large enough to gain (see above)."""
+        applies = (self.kernel_size == (3, 3) and self.strides == (1, 1)
+                   and taps_h == slice(0, 3) and taps_w == slice(0, 3))
+        if self.algorithm == "im2col" or not applies:
+            return False
+        return self.algorithm == "winograd" or (channels >= WINOGRAD_MIN_CHANNELS
+                                                and min(oh, ow) >= WINOGRAD_MIN_SIZE)
 
     def _bias_act(self, y):
         """y (rows, F) in place: y = act(y + bias)."""
@@ -142,13 +171,13 @@ class Conv2D(Layer):
         self._saved = map_chunks(forward_chunk, range(len(self._chunks)))
         return y
 
-    def backward(self, grad_out, input_grad=True):
-        """-> dx; with ``input_grad=False`` only the weight gradients (returns None): training
-        skips dx for the lowest layer with weights, since nothing below it learns."""
+    def backward(self, grad_out, need_input_grad=True):
+        """dy (N, OH, OW, F) -> dx (N, H, W, C) by the algorithm forward used; with
+        ``need_input_grad=False`` only the weight gradients (returns None)."""
         n, f = grad_out.shape[0], self.filters
         taps_h, taps_w, oh, ow, pt, pl = self._taps(self.input_shape)
         kh, kw = taps_h.stop - taps_h.start, taps_w.stop - taps_w.start
-        dx = np.zeros((n,) + tuple(self.input_shape), grad_out.dtype) if input_grad else None
+        dx = np.zeros((n, *self.input_shape), grad_out.dtype) if need_input_grad else None
         u = kernel = self._kernel_matrix        # as forward used it
 
         def backward_chunk(i):                  # -> (partial dkernel or dU, partial dbias)
@@ -158,12 +187,13 @@ class Conv2D(Layer):
             if self._winograd:
                 if saved is None:               # forward ran in inference mode
                     saved = winograd.conv_forward(self._x[part], u, pt, pl, np.empty_like(dz))
-                du = winograd.conv_backward(dz, saved, u, pt, pl, dx[part] if input_grad else None)
+                du = winograd.conv_backward(dz, saved, u, pt, pl,
+                                            dx[part] if need_input_grad else None)
                 return du, sum_rows(dz.reshape(-1, f))
             cols = saved if saved is not None else self._im2col(self._x[part], taps_h, taps_w,
                                                                  oh, ow, pt, pl)
             dz = dz.reshape(-1, f)
-            if input_grad:
+            if need_input_grad:
                 col2im_add(dz @ kernel.T, dx[part], kh, kw, self.strides[0], pt, pl, oh, ow)
             return cols.T @ dz, sum_rows(dz)
         partial = map_chunks(backward_chunk, range(len(self._chunks)))

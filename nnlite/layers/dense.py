@@ -35,6 +35,11 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return (self.units,)
 
+    def count_params_for(self, input_shape):
+        """(IN + 1) * UNITS: the kernel and the bias."""
+        expect_rank(self, input_shape, 1, "2-D inputs (batch, features); add Flatten() first")
+        return (int(input_shape[0]) + 1) * self.units
+
     def forward(self, x, training=False):
         self._x = x
         z = x @ self.params["kernel"]
@@ -42,13 +47,13 @@ class Dense(Layer):
         self._y = self._act(z)
         return self._y
 
-    def backward(self, grad_out, input_grad=True):
-        """-> dx; with ``input_grad=False`` only the weight gradients (returns None): training
-        skips dx for the lowest layer with weights, since nothing below it learns."""
+    def backward(self, grad_out, need_input_grad=True):
+        """dy (N, UNITS) -> dx (N, IN); with ``need_input_grad=False`` only the weight
+        gradients (returns None)."""
         dz = self._act_backward(self._y, grad_out)
         self.grads["kernel"] = self._x.T @ dz
         self.grads["bias"] = sum_rows(dz)
-        return dz @ self.params["kernel"].T if input_grad else None
+        return dz @ self.params["kernel"].T if need_input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": self.activation,

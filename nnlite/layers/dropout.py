@@ -1,5 +1,9 @@
 """Dropout (inverted, as Keras): in training keep each value with probability 1 - rate and
-scale kept values by 1 / (1 - rate); identity at inference.  dx = dy * mask / (1 - rate)."""
+scale kept values by 1 / (1 - rate); identity at inference.  dx = dy * mask / (1 - rate).
+
+The masks come from the layer's own generator (``mask_rng``): seeded by ``seed``, or, when that
+is None, from the model's seed and the layer's index; checkpoints save and restore its state.
+"""
 import numbers
 
 import numpy as np
@@ -19,6 +23,23 @@ class Dropout(Layer):
         # its own stream, so masks do not depend on how many weights other layers drew
         self.mask_rng = np.random.default_rng(seed)
 
+    def seed_from_model(self, seed, index):
+        """Without a seed of its own, a seeded model's Dropout draws from [seed, 1000 + index]."""
+        if self.seed is None and seed is not None:
+            self.mask_rng = np.random.default_rng([seed, 1000 + index])
+
+    def get_rng_state(self):
+        """The mask generator's ``bit_generator.state`` (a dict of ints and strings)."""
+        return self.mask_rng.bit_generator.state
+
+    def set_rng_state(self, state):
+        """Restore a state ``get_rng_state`` returned (anything else: ConfigError)."""
+        try:
+            self.mask_rng.bit_generator.state = state
+        except (TypeError, ValueError, KeyError, OverflowError) as exc:   # None, garbage
+            raise ConfigError(f"layer '{self.name}' (Dropout): not a state of its mask "
+                              f"generator ({type(exc).__name__}: {exc})") from None
+
     def forward(self, x, training=False):
         if not training or self.rate == 0.0:
             self._scale = None
@@ -27,7 +48,7 @@ class Dropout(Layer):
         self._scale = keep.astype(self.dtype) / self.dtype.type(1.0 - self.rate)
         return x * self._scale
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         return grad_out if self._scale is None else grad_out * self._scale
 
     def get_config(self):

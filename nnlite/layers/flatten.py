@@ -12,5 +12,5 @@ class Flatten(Layer):
     def forward(self, x, training=False):
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         return grad_out.reshape((grad_out.shape[0],) + self.input_shape)

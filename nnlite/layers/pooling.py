@@ -3,6 +3,7 @@ that one position (the first maximum in row-major window order on an exact tie).
 
 Shapes: x (N, H, W, C) -> y (N, OH, OW, C).
 """
+from ..errors import InputError
 from ..ops import maxpool_backward, maxpool_forward, window_geometry
 from .base import Layer, check_padding, expect_rank, to_pair
 
@@ -22,7 +23,6 @@ class MaxPool2D(Layer):
         expect_rank(self, input_shape, 3, "NHWC images (batch, height, width, channels)")
         oh, ow, _, _ = self._geometry(input_shape)
         if oh <= 0 or ow <= 0:
-            from ..errors import InputError
             raise InputError(f"layer '{self.name}': pool {self.pool_size} does not fit inputs "
                              f"of shape {input_shape}")
 
@@ -36,7 +36,7 @@ class MaxPool2D(Layer):
         y, self._argmax = maxpool_forward(x, ph, pw, sh, sw, pt, pl, oh, ow)
         return y
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         h, w, _ = self.input_shape
         return maxpool_backward(grad_out, self._argmax, h, w)
 

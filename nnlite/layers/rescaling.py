@@ -12,7 +12,7 @@ class Rescaling(Layer):
     def forward(self, x, training=False):
         return x * self.dtype.type(self.scale) + self.dtype.type(self.offset)
 
-    def backward(self, grad_out):
+    def backward(self, grad_out, need_input_grad=True):
         return grad_out * self.dtype.type(self.scale)
 
     def get_config(self):

@@ -1,15 +1,16 @@
-"""im2col / col2im for NHWC images: convolution as one matrix product.
+"""im2col and its adjoint for NHWC images: convolution as one matrix product.
 
 For an input ``x`` of shape (N, H, W, C) and a (KH, KW) window with stride S, ``im2col``
 returns ``cols`` of shape (N*OH*OW, KH*KW*C): row ``(n, i, j)`` holds the window whose top-left
 corner is ``(i*S - pad_top, j*S - pad_left)``, flattened in (kh, kw, c) order — the order of a
 Keras kernel (KH, KW, C, F) reshaped to (KH*KW*C, F). Out-of-image taps are zeros.
-``col2im`` is its adjoint: it scatter-adds the rows back.
+``col2im_add`` is its adjoint (col2im): it scatter-adds the rows back into a caller's dx.
 
 Speed (measured, see benchmarks/results/REPORT.md): ``im2col`` is a strided VIEW of the
 (zero-padded) input with shape (N, OH, OW, KH, KW, C), made contiguous by ONE copy — 2-3x faster
-than a Numba gather loop. ``col2im`` is a serial Numba loop that adds whole channel vectors. Both are serial: Conv2D
-calls them per chunk of images from its worker threads (``parallel.py``).
+than a Numba gather loop. ``col2im_add`` is a serial Numba loop that adds whole channel vectors.
+Both are serial: Conv2D calls them per chunk of images from its worker threads
+(``parallel.py``). Their loop references are in tests/reference.py.
 """
 import numba
 import numpy as np
@@ -68,18 +69,11 @@ def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow, out=None):
     return out
 
 
-def col2im(cols, n_img, h, w, c, kh, kw, stride, pad_top, pad_left, oh, ow):
-    """Adjoint of im2col: cols (N*OH*OW, KH*KW*C) -> dx (N, H, W, C), overlapping taps summed
-    in a fixed order (deterministic)."""
-    dx = np.zeros((n_img, h, w, c), dtype=cols.dtype)
-    col2im_add(cols, dx, kh, kw, stride, pad_top, pad_left, oh, ow)
-    return dx
-
-
 @numba.njit(cache=True, nogil=True)
 def col2im_add(cols, dx, kh, kw, stride, pad_top, pad_left, oh, ow):
-    """dx (N, H, W, C) += col2im(cols): the loop itself, writing into a caller's buffer (a
-    chunk of a batch's dx). Adds whole channel vectors: contiguous reads and writes."""
+    """dx (N, H, W, C) += col2im(cols), the adjoint of im2col for cols (N*OH*OW, KH*KW*C),
+    written into a caller's buffer (a chunk of a batch's dx). Overlapping taps are summed in a
+    fixed order (deterministic); whole channel vectors are added: contiguous reads and writes."""
     n_img, h, w, c = dx.shape
     for n in range(n_img):
         for i in range(oh):

@@ -12,6 +12,12 @@ chunk workers simply block.
 import contextlib
 import os
 
+try:
+    import threadpoolctl
+except ImportError:                  # a declared dependency; without it BLAS is left as it is
+    threadpoolctl = None
+
+from ..errors import ConfigError
 from .malloc import keep_freed_memory
 
 _controller = None
@@ -34,7 +40,6 @@ def num_threads():
     except ValueError:
         n = 0
     if n < 1:
-        from ..errors import ConfigError
         raise ConfigError(f"NNLITE_NUM_THREADS must be a positive integer, got {value!r}")
     return n
 
@@ -46,12 +51,10 @@ def blas_threads(n=1):
     malloc settings once (``malloc.keep_freed_memory``)."""
     global _controller
     keep_freed_memory()
-    try:
-        if _controller is None:
-            import threadpoolctl
-            _controller = threadpoolctl.ThreadpoolController()
-    except ImportError:              # threadpoolctl missing: leave BLAS as it is
+    if threadpoolctl is None:
         yield
         return
+    if _controller is None:          # made on first use: it lists the BLAS libraries loaded then
+        _controller = threadpoolctl.ThreadpoolController()
     with _controller.limit(limits=n, user_api="blas"):
         yield

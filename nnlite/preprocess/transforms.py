@@ -22,6 +22,7 @@ import functools
 
 import numba
 import numpy as np
+from scipy.ndimage import gaussian_filter
 
 from ..datasets import MNIST_MEAN, MNIST_STD
 from ..errors import ConfigError, InputError
@@ -154,7 +155,6 @@ def deskew(x):
 @functools.lru_cache(maxsize=16)
 def _gaussian_matrix(size, sigma):
     """(size, size) matrix K with K @ v = 1-D Gaussian blur of v (zero padding, 3 sigma)."""
-    from scipy.ndimage import gaussian_filter     # only elastic augmentation needs SciPy
     eye = np.eye(size, dtype=np.float64)
     return gaussian_filter(eye, (sigma, 0), mode="constant", truncate=3.0).astype(np.float32)
 

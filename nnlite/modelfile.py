@@ -1,5 +1,5 @@
-"""Model files: one .npz (a zip of .npy arrays) holding the architecture as JSON plus every
-weight and state array. Never pickle.
+"""The model-file format: one .npz (a zip of .npy arrays) holding the architecture as JSON plus
+every weight and state array. Never pickle. Checkpoints use the same container.
 
 Reading does NOT call ``np.load``: numpy would allocate an array from the .npy header before
 reading it, so a hostile header claiming 10^12 items could exhaust memory. Instead each member's
@@ -9,12 +9,13 @@ zip actually holds, before anything is allocated.
 import json
 import math
 import os
-import tempfile
 import zipfile
 
 import numpy as np
 
 from .errors import ConfigError, ModelFileError, NNLiteError
+from .files import atomic_write, read_at_most
+from .layers import REGISTRY
 
 FORMAT = "nnlite.Sequential"
 VERSION = 1
@@ -27,27 +28,6 @@ MAX_PARAMS = 1_000_000_000
 
 
 # -- writing ---------------------------------------------------------------------------------
-def atomic_write(path, write):
-    """Call ``write(fileobj)`` on a temporary file beside ``path``, fsync, then rename it over
-    ``path``. A crash at any point leaves the previous file untouched."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def write_npz(path, meta, arrays):
     """Atomically write ``arrays`` (name -> numeric ndarray) and ``meta`` (JSON-able dict)."""
     payload = {META_KEY: np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)}
@@ -106,18 +86,6 @@ def _check_member_sizes(info, archive_size, path):
                              f"from {info.compress_size:,} stored; impossible, refusing")
 
 
-def _read_exactly(fh, n, chunk=1 << 20):
-    """Read n bytes in chunks, so memory follows the bytes really present, not a claim."""
-    parts, left = [], n
-    while left > 0:
-        part = fh.read(min(chunk, left))
-        if not part:
-            break
-        parts.append(part)
-        left -= len(part)
-    return b"".join(parts)
-
-
 def _read_member(zf, info, path):
     name = info.filename
     try:
@@ -140,7 +108,7 @@ def _read_member(zf, info, path):
             if expected != info.file_size - header_len:
                 raise ModelFileError(f"{path}: member '{name}' claims shape {shape} "
                                      f"({expected:,} bytes) but holds {info.file_size - header_len:,}")
-            data = _read_exactly(fh, expected)
+            data = read_at_most(fh, expected)
             if len(data) != expected:
                 raise ModelFileError(f"{path}: member '{name}' is truncated")
             arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
@@ -167,21 +135,21 @@ def model_arrays(model):
 
 
 def save_model(model, path):
+    """Write ``model`` (built) to ``path``: its config as JSON plus every array, atomically."""
     if not model.built:
         raise ConfigError("save(): the model is not built yet (no input shape)")
     write_npz(path, model_config(model), model_arrays(model))
 
 
-def model_from_config(meta, source="config", max_params=None):
-    """Rebuild an (untrained) Sequential from its JSON config, refusing anything unknown.
+def layers_from_config(meta, source="config", max_params=MAX_PARAMS):
+    """Check a model config and create its (unbuilt) layers, refusing anything unknown.
 
-    ``max_params``: refuse architectures with more weights than this, counted from the config
-    alone before anything is allocated (``load_model`` passes the number of values the file
-    really holds, so a config cannot make us allocate more than the file's own size)."""
+    -> (layers, input_shape, name). ``max_params``: refuse architectures with more values than
+    this, counted from the config alone before anything is allocated (``load_model`` passes the
+    number of values the file really holds, so a config cannot make us allocate more than the
+    file's own size)."""
     if not isinstance(meta, dict):
         raise ModelFileError(f"{source}: the model config must be a JSON object")
-    from .layers import REGISTRY
-    from .sequential import Sequential
     if meta.get("format") != FORMAT:
         raise ModelFileError(f"{source}: format is {meta.get('format')!r}, expected {FORMAT!r}")
     if meta.get("version") != VERSION:
@@ -191,7 +159,8 @@ def model_from_config(meta, source="config", max_params=None):
     if not isinstance(layers_cfg, list) or not 0 < len(layers_cfg) <= MAX_LAYERS:
         raise ModelFileError(f"{source}: 'layers' must be a list of 1..{MAX_LAYERS} layers")
     if (not isinstance(shape, list) or not 1 <= len(shape) <= 4
-            or not all(isinstance(s, int) and 0 < s <= 100_000 for s in shape)
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 100_000
+                       for s in shape)
             or math.prod(shape) > 50_000_000):
         raise ModelFileError(f"{source}: absurd input_shape {shape!r}")
     layers = []
@@ -208,34 +177,24 @@ def model_from_config(meta, source="config", max_params=None):
             layers.append(REGISTRY[entry["class"]].from_config(cfg))
         except (NNLiteError, TypeError, ValueError) as exc:
             raise ModelFileError(f"{source}: layer {i} ({entry['class']}): {exc}") from None
-    try:
-        model = Sequential(layers, name=str(meta.get("name", "sequential"))[:100])
-    except NNLiteError as exc:      # e.g. one layer object listed twice
-        raise ModelFileError(f"{source}: {exc}") from None
-    _check_size(model, shape, source, MAX_PARAMS if max_params is None else max_params)
-    try:
-        model.build(shape)
-    except (NNLiteError, TypeError, ValueError, KeyError) as exc:   # e.g. unknown initializer
-        raise ModelFileError(f"{source}: the layers do not fit together: {exc}") from None
-    return model
+    _check_size(layers, shape, source, max_params)
+    return layers, tuple(shape), str(meta.get("name", "sequential"))[:100]
 
 
-def _check_size(model, shape, source, limit):
-    """Count parameters from shapes alone before allocating anything."""
-    from .layers import Conv2D, Dense
+def _check_size(layers, shape, source, limit):
+    """Count the values every layer would create, from shapes alone, before allocating."""
     total, cur = 0, tuple(shape)
     try:
-        for layer in model.layers:
-            if isinstance(layer, Dense):
-                total += (int(np.prod(cur)) + 1) * layer.units
-            elif isinstance(layer, Conv2D):
-                total += (layer.kernel_size[0] * layer.kernel_size[1] * cur[-1] + 1) * layer.filters
+        for layer in layers:
+            total += layer.count_params_for(cur)
             if total > limit:
                 raise ModelFileError(f"{source}: the architecture needs more than {limit:,} "
                                      "parameters, the most allowed (at most 10^9, and never "
                                      "more values than the file holds); refusing")
-            cur = layer.compute_output_shape(cur)
-    except (TypeError, ValueError, IndexError) as exc:
+            cur = tuple(layer.compute_output_shape(cur))
+    except (NNLiteError, TypeError, ValueError, IndexError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
         raise ModelFileError(f"{source}: layers do not fit the input shape {shape}: {exc}") from None
 
 
@@ -253,12 +212,3 @@ def load_arrays_into(model, arrays, source):
                 if not np.isfinite(src).all():
                     raise ModelFileError(f"{source}: array '{key}' contains NaN/Inf")
                 dst[...] = src
-
-
-def load_model(path):
-    """Load a model saved by ``Sequential.save``: safe (no pickle) and fully validated."""
-    meta, arrays = read_npz(path)
-    model = model_from_config(meta, source=os.fspath(path),
-                              max_params=min(MAX_PARAMS, sum(a.size for a in arrays.values())))
-    load_arrays_into(model, arrays, os.fspath(path))
-    return model

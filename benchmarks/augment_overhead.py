@@ -1,17 +1,26 @@
 """Cost of on-the-fly augmentation relative to a training step (target: < 30 % extra time
-per epoch). CPU time (time.process_time, one thread), so other jobs on the shared machine do
-not distort it; median over repeats.
+per epoch). CPU time (time.process_time, one thread), so other processes on a shared machine
+do not distort it; median over repeats.
 
-    python -m experiments.augment_overhead [--batches 200]
+    python -m benchmarks.augment_overhead [--batches 200]
 
-Writes experiments/results/augment_overhead.json.
+Writes benchmarks/results/augment_overhead.json.
 """
 import argparse
+import os
 import time
 
-import numpy as np
+# one thread, like the experiments whose cost this measures (set before NumPy loads)
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS",
+             "NNLITE_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-from experiments.common import RESULTS, machine, write_json
+import numpy as np  # noqa: E402
+
+from nnlite.files import write_json  # noqa: E402
+
+from .cli import RESULTS  # noqa: E402
+from .harness import machine_info  # noqa: E402
 
 
 def cpu_ms(fn, n):
@@ -25,7 +34,7 @@ def cpu_ms(fn, n):
 
 
 def main():
-    from nnlite import models, optimizers
+    from nnlite import optimizers, zoo
     from nnlite.datasets import load_mnist
     from nnlite.preprocess import AUGMENTATIONS, make_augment, scale01
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -39,13 +48,13 @@ def main():
     rows = {}
     for name, n in (("ann", args.batches), ("cnn", max(10, args.batches // 10)),
                     ("vgg16", max(10, args.batches // 10))):
-        model = models.build(name, seed=0, standardize=True)
+        model = zoo.build(name, seed=0, standardize=True)
         model.compile(optimizers.Adam(1e-3))
         step = cpu_ms(lambda: model.train_step(xb, yb), n)
         rows[name] = {"train_step_ms": step,
                       **{f"overhead_pct_{a}": 100 * ms / step for a, ms in aug_ms.items()}}
     result = {"batch_size": 32, "augment_ms_per_batch": aug_ms, "models": rows,
-              "machine": machine()}
+              "machine": {**machine_info(), "threads": os.environ["OMP_NUM_THREADS"]}}
     write_json(f"{RESULTS}/augment_overhead.json", result)
     print(result)
 

@@ -1,6 +1,6 @@
-"""``nnlite compare MODEL``: the same model, weights and batches in nnlite and in Keras 3, and
-how far apart the two engines' numbers are: forward (inference and training), every gradient,
-the L2 loss, one Adam step and N Adam steps (weights and BatchNorm moving statistics).
+"""``python -m baselines compare MODEL``: the same model, weights and batches in nnlite and in
+Keras 3, and how far apart the two engines' numbers are: forward (inference and training), every
+gradient, the L2 loss, one Adam step and N Adam steps (weights and BatchNorm moving statistics).
 
 MODEL is a zoo name (ann, cnn, vgg16; BN layers get random gamma/beta/moving statistics so the
 check can fail) or a model file written by nnlite. Inputs are uniform random images (no MaxPool
@@ -8,15 +8,29 @@ ties). Dropout is switched off (rate 0) so both engines see the same network.
 
 By default the checks run twice: in float32 (what training uses) and in float64 in BOTH engines.
 float64 shows the algorithms are the same (differences at float64 rounding level). In float32
-rounding adds
-noise, and Adam (which divides each gradient by its own size) amplifies it for weights whose
-gradient is ~0 — e.g. the CNN's conv biases, whose true gradient is 0 because BatchNorm follows.
+rounding adds noise, and Adam (which divides each gradient by its own size) amplifies it for
+weights whose gradient is ~0 — e.g. the CNN's conv biases, whose true gradient is 0 because
+BatchNorm follows.
 Needs TensorFlow: pip install 'nnlite[keras]'.
 """
 import argparse
+import os
+import sys
+
+import nnlite
+from nnlite.errors import ConfigError, InputError, NNLiteError
+
+from .parity import compare
+
+PROG = "python -m baselines"
 
 
-def register(sub):
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog=PROG, description="Keras 3 baselines for nnlite.",
+        epilog="Training a Keras baseline under the study's protocol: "
+               "python -m baselines.train MODEL --help")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     p = sub.add_parser("compare", help="numerical parity with Keras: forward, gradients, Adam",
                        description=__doc__.split("\n\n", 1)[1],
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -28,20 +42,18 @@ def register(sub):
     p.add_argument("--seed", type=int, default=0, help="weights and batches seed (default 0)")
     p.add_argument("--dtype", choices=["both", "float32", "float64"], default="both",
                    help="precision to run both engines in (default both)")
-    p.set_defaults(func=_compare)
+    p.set_defaults(func=compare_command)
+    return parser
 
 
-def _compare(args):
-    import os
-
-    from ..errors import ConfigError, InputError
+def compare_command(args):
+    """Run the checks ``args`` ask for and print them as a table."""
     if args.batch_size < 1 or args.steps < 1 or not args.lr > 0:
         raise InputError("--batch-size and --steps must be >= 1 and --lr > 0")
     kwargs = {"batch_size": args.batch_size, "steps": args.steps, "lr": args.lr,
               "seed": args.seed}
     if args.model.endswith(".npz") or os.path.sep in args.model:
-        from ..saving import load_model
-        kwargs["model"] = load_model(args.model)
+        kwargs["model"] = nnlite.load_model(args.model)
         title = args.model
     elif args.model in ("ann", "cnn", "vgg16"):
         kwargs["name"] = args.model
@@ -56,9 +68,8 @@ def _compare(args):
     try:
         import tensorflow  # noqa: F401
     except ImportError:
-        raise ConfigError("nnlite compare needs TensorFlow and Keras 3: "
+        raise ConfigError(f"{PROG} compare needs TensorFlow and Keras 3: "
                           "pip install 'nnlite[keras]'") from None
-    from baselines.parity import compare
     dtypes = ["float32", "float64"] if args.dtype == "both" else [args.dtype]
     results = {}
     for dtype in dtypes:
@@ -95,3 +106,15 @@ def format_table(title, results):
                         if failed.get("float64") else
                         "; rerun with --dtype both to tell rounding from a real difference."))
     return "\n".join(lines)
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except NNLiteError as exc:
+        print(f"{PROG} {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG} {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,10 +1,10 @@
-"""Why every experiment runs single-threaded on the shared machine: CPU and wall time per ANN
+"""Why every experiment runs single-threaded on a busy machine: CPU and wall time per ANN
 training step with 1 vs 2 BLAS/Numba threads, each measured in a fresh subprocess (thread
 counts must be set before NumPy loads).
 
-    python -m experiments.thread_contention [--steps 30]
+    python -m benchmarks.thread_contention [--steps 30]
 
-Writes experiments/results/thread_contention.json.
+Writes benchmarks/results/thread_contention.json.
 """
 import argparse
 import json
@@ -12,14 +12,16 @@ import os
 import subprocess
 import sys
 
-from experiments.common import RESULTS, write_json
+from nnlite.files import write_json
+
+from .cli import RESULTS
 
 CHILD = r"""
 import json, time, numpy as np
-from nnlite import models, optimizers
+from nnlite import optimizers, zoo
 rng = np.random.default_rng(0)
 x = rng.random((32, 28, 28, 1), dtype=np.float32); y = rng.integers(0, 10, 32)
-m = models.ann(seed=0); m.compile(optimizers.Adam(1e-4))
+m = zoo.ann(seed=0); m.compile(optimizers.Adam(1e-4))
 for _ in range(3): m.train_step(x, y)
 n = {steps}
 t, c = time.perf_counter(), time.process_time()
