@@ -16,6 +16,8 @@ import time
 
 import numpy as np
 
+from nnlite.files import jsonable
+
 from .engines import keras_available
 
 FULL = {"models": ["ann", "cnn", "vgg16"], "width": 0.25, "train_batches": [16, 32, 64, 128, 256],
@@ -223,14 +225,3 @@ def run(quick=False, models=None, repeats=None, with_keras=True, env=None, batch
     result["machine"]["load_average_end"] = os.getloadavg()
     result["seconds"] = time.time() - t0
     return jsonable(result)
-
-
-def jsonable(obj):
-    """Dict keys to str (JSON), numpy scalars to Python numbers."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        return obj.item()
-    return obj

@@ -119,7 +119,7 @@ def profiles_section():
             continue
         with open(path) as f:
             prof = json.load(f)
-        out.append(f"`nnlite bench --profile {name}` ({prof['started_utc']}, load average "
+        out.append(f"`python -m benchmarks --profile {name}` ({prof['started_utc']}, load average "
                    f"{prof['load_average'][0]:.1f}):\n")
         out += [format_profile(p, prof["sgemm_peak_gflops"]) + "\n" for p in prof["profiles"]]
     return "\n".join(out)

@@ -5,7 +5,7 @@ Reads whatever ``models/cnn.npz`` exists (or --model-file), draws:
                         red = positive weight, blue = negative)
   cnn_feature_maps.png  for a few test digits, the 8 most active channels after the ReLU of
                         each conv block (block 1: 28x28, block 2: 14x14, block 3: 7x7)
-The maps are captured with nnlite.inspect' LayerTaps on the ReLU layers during predict.
+The maps are captured by an observer (``nnlite.callbacks.Observer``) during predict.
 
     nice -n 5 python -m experiments.internals_cnn_features
 """
@@ -23,12 +23,18 @@ DIGITS = (0, 1, 2, 3)   # indices into the MNIST test set (labels 7, 2, 1, 0)
 
 
 def capture_block_outputs(model, x):
-    """{relu layer name: its output} for inputs x, via taps on the ReLU layers (inference)."""
-    from nnlite.inspect.taps import LayerTaps
-    relus = [l for l in model.layers if type(l).__name__ == "ReLU"
-             or (type(l).__name__ == "Conv2D" and l.activation == "relu")]
+    """{relu layer name: its output} for inputs x, seen by an observer (inference)."""
+    from nnlite.callbacks import Observer
+    from nnlite.inspect.stats import is_relu
+    relus = [l for l in model.layers if is_relu(l)]
     maps = {}
-    with LayerTaps(relus, on_forward=lambda i, layer, a, out, tr: maps.__setitem__(layer.name, out.copy())):
+
+    class ReluOutputs(Observer):
+        def on_forward(self, index, layer, x, y, training):
+            if is_relu(layer):
+                maps[layer.name] = y.copy()
+
+    with model.observing(ReluOutputs()):
         logits = model.predict(x)
     return [(name, maps[name]) for name in (l.name for l in relus) if maps[name].ndim == 4], logits
 

@@ -179,7 +179,7 @@ NUMERICAL = [("ann", {}, "ANN"), ("cnn", {}, "CNN (L2 0.01 on conv kernels)"),
 
 
 def numerical(path=NUMERICAL_JSON, batch_size=8, steps=50, lr=1e-3):
-    """The ``nnlite compare`` checks for each model in float32 and float64, plus where the CNN's
+    """The ``python -m baselines compare`` checks for each model in float32 and float64, plus where the CNN's
     float32 gradient differences come from: each engine's float32 error against nnlite's
     float64 gradient (itself equal to Keras' float64 gradient, see the float64 column)."""
     from baselines import parity as P

@@ -128,7 +128,7 @@ def write_report(json_paths, numerical_json_path, md_path):
 
     out += summary_section(runs, data.get("agreement", []))
     out += ["## 1. Numerical parity (same weights, same batches)", "",
-            "From `baselines.parity.compare`, the same code as `nnlite compare MODEL` and the "
+            "From `baselines.parity.compare`, the same code as `python -m baselines compare MODEL` and the "
             "tests in `tests/test_parity.py`. BN layers get random gamma, beta and moving "
             "statistics; inputs are uniform random images (no MaxPool ties); dropout off.", ""]
     out += numerical_table(data.get("numerical", [])) or ["(not run)", ""]
@@ -254,7 +254,7 @@ betas, so its step size `alpha` differed from Keras' at step 1 by the factor
 parity this showed as a weight difference of 6.7e-6 x lr after one step, which the training
 dynamics then amplified step after step (far past 1e-4 in 50 CNN steps). After the fix
 (`nnlite/optimizers.py`, `Adam.update`) the float64 rows of section 1 hold; to see the old
-behaviour, compute alpha from the double betas and run `nnlite compare cnn --dtype float64`.
+behaviour, compute alpha from the double betas and run `python -m baselines compare cnn --dtype float64`.
 
 **A second, float32-only difference was fixed in the fused Adam kernel.** Keras computes
 `1 - beta_1` and `1 - beta_2` in double (Python floats) and rounds the results to float32

@@ -118,7 +118,7 @@ def run_segment(args, run_dir, resume, code_dir, interrupt_at=None):
 
 
 def checkpoint_position(run_dir):
-    from nnlite.saving import read_npz
+    from nnlite.modelfile import read_npz
     meta, _ = read_npz(os.path.join(run_dir, "run.ckpt.npz"))
     pos = meta["checkpoint"]["position"]
     return {"epoch": pos["epoch"], "batch": pos["batch"],
