@@ -8,6 +8,7 @@
 
 ``nnlite.inspect.GradientStats`` is both: a callback that attaches itself as an observer.
 """
+import contextlib
 
 
 class Callback:
@@ -65,4 +66,36 @@ class Observer:
     def after_update(self, pairs, grads): ...
 
 
-__all__ = ["Callback", "History", "Observer"]
+class Observable:
+    """What calls observers: ``Sequential`` is one. ``notify(event, *args)`` calls that method
+    of every attached observer, in the order they were attached."""
+
+    def __init__(self):
+        self.observers = []
+
+    def add_observer(self, observer):
+        """Call ``observer`` (an ``Observer``) from now on."""
+        if observer not in self.observers:
+            self.observers.append(observer)
+
+    def remove_observer(self, observer):
+        if observer in self.observers:
+            self.observers.remove(observer)
+
+    @contextlib.contextmanager
+    def observing(self, *observers):
+        """``with model.observing(obs): ...`` attaches observers for the block only."""
+        for o in observers:
+            self.add_observer(o)
+        try:
+            yield self
+        finally:
+            for o in observers:
+                self.remove_observer(o)
+
+    def notify(self, event, *args):
+        for o in self.observers:
+            getattr(o, event)(*args)
+
+
+__all__ = ["Callback", "History", "Observer", "Observable"]

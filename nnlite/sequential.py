@@ -12,25 +12,24 @@ Observers (``nnlite.callbacks.Observer``) attached with ``add_observer`` / ``obs
 called after each layer's forward and backward, after the loss and around the update; they only
 look, so they change no number.
 """
-import contextlib
 
 import numpy as np
 
-from . import losses, optimizers
+from . import losses, optimizers, training
 from .activations import softmax
+from .callbacks import Observable
 from .errors import ConfigError, InputError, NonFiniteError
 from .layers.base import Layer
 from .modelfile import save_model
 from .ops.threads import blas_threads
 from .summary import summary_table
 from .safeguards import non_finite_report
-from .training import fit
 from .validation import as_float_array, as_labels, positive_int
 
 INFERENCE_PASS_VALUES = 2 ** 21    # values in a pass's largest activation (8 MB in float32)
 
 
-class Sequential:
+class Sequential(Observable):
     def __init__(self, layers=None, input_shape=None, seed=None, name="sequential"):
         self.layers = []
         self.seed = seed
@@ -43,7 +42,7 @@ class Sequential:
         self.metrics = []
         self.input_shape = None
         self.stop_training = False
-        self.observers = []
+        Observable.__init__(self)
         for layer in layers or []:
             self.add(layer)
         if input_shape is not None:
@@ -131,38 +130,13 @@ class Sequential:
         return as_float_array(x, name, dtype, ndim=len(self.input_shape) + 1,
                               shape_tail=self.input_shape)
 
-    # -- observers -----------------------------------------------------------------------------
-    def add_observer(self, observer):
-        """Call ``observer`` (an ``nnlite.callbacks.Observer``) from now on."""
-        if observer not in self.observers:
-            self.observers.append(observer)
-
-    def remove_observer(self, observer):
-        if observer in self.observers:
-            self.observers.remove(observer)
-
-    @contextlib.contextmanager
-    def observing(self, *observers):
-        """``with model.observing(obs): ...`` attaches observers for the block only."""
-        for o in observers:
-            self.add_observer(o)
-        try:
-            yield self
-        finally:
-            for o in observers:
-                self.remove_observer(o)
-
-    def _notify(self, event, *args):
-        for o in self.observers:
-            getattr(o, event)(*args)
-
     # -- the passes ----------------------------------------------------------------------------
     def forward(self, x, training=False, outputs=None):
         """Logits of a checked batch. ``outputs``: a list that receives every layer's output."""
         for i, layer in enumerate(self.layers):
             y = layer.forward(x, training=training)
             if self.observers:
-                self._notify("on_forward", i, layer, x, y, training)
+                self.notify("on_forward", i, layer, x, y, training)
             if outputs is not None:
                 outputs.append(y)
             x = y
@@ -176,7 +150,7 @@ class Sequential:
             layer = self.layers[i]
             grad_in = layer.backward(grad, need_input_grad=need_input_grad or i > stop_at)
             if self.observers:
-                self._notify("on_backward", i, layer, grad, grad_in)
+                self.notify("on_backward", i, layer, grad, grad_in)
             grad = grad_in
         return grad
 
@@ -201,7 +175,7 @@ class Sequential:
         loss = data_loss + self.regularization_loss()
         grad = self.loss.backward()
         if self.observers:
-            self._notify("on_loss", data_loss, grad)
+            self.notify("on_loss", data_loss, grad)
         self._backward_for_training(grad)
         for layer in self.layers:
             layer.add_regularization_grads()
@@ -211,23 +185,15 @@ class Sequential:
         if not np.isfinite(total):
             raise NonFiniteError(non_finite_report(self.layers, loss, outputs))
         if self.observers:
-            self._notify("before_update", pairs, grads)
+            self.notify("before_update", pairs, grads)
         self.optimizer.apply([layer.params[k] for layer, k in pairs], grads)
         if self.observers:
-            self._notify("after_update", pairs, grads)
+            self.notify("after_update", pairs, grads)
         return loss, int(np.count_nonzero(out.argmax(axis=1) == y))
 
     # -- the Keras-like API --------------------------------------------------------------------
-    def fit(self, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_data=None,
-            shuffle=True, callbacks=None, verbose=1, initial_epoch=0, checkpoint_path=None,
-            resume=None, batch_transform=None):
-        """Train; see ``nnlite.training.fit`` for checkpointing, resuming, Ctrl+C and
-        ``batch_transform`` (on-the-fly augmentation)."""
-        return fit(self, x, y, batch_size=batch_size, epochs=epochs,
-                   validation_split=validation_split, validation_data=validation_data,
-                   shuffle=shuffle, callbacks=callbacks, verbose=verbose,
-                   initial_epoch=initial_epoch, checkpoint_path=checkpoint_path, resume=resume,
-                   batch_transform=batch_transform)
+    # training.fit(model, x, y, ...) is the loop; as a method it is model.fit(x, y, ...)
+    fit = training.fit
 
     def _inference_pass(self, batch_size):
         """Images per forward pass in predict/evaluate: ``batch_size``, but at most what keeps
