@@ -4,6 +4,7 @@
 # Both create .venv and install nnlite with all its extras on first use; so do
 #   make draw     the drawing app                     (python -m apps)
 #   make bench    nnlite vs Keras speed and memory     (python -m benchmarks)
+#   make verdict  is nnlite faster than Keras here? one line in ~90 s (python -m benchmarks --verdict)
 #   make compare  nnlite vs Keras numerical parity     (python -m baselines compare MODEL)
 # ARGS passes options through, e.g. make draw ARGS="--demo 2026 --screenshot out.png".
 # The app, the benchmark and the baselines run from this checkout; pip installs only nnlite.
@@ -16,7 +17,7 @@ MODEL  ?= cnn
 EPOCHS ?= 1
 ARGS   ?=
 
-.PHONY: install run test draw bench compare
+.PHONY: install run test draw bench verdict compare
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +28,8 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(VENV)/bin/nnlite train $(MODEL) --epochs $(EPOCHS) --lr 1e-3 --schedule cosine --preprocess standardize --out runs/quickstart-$(MODEL)
-	$(VENV)/bin/nnlite evaluate runs/quickstart-$(MODEL)/model.npz
+	$(VENV)/bin/nnlite train $(MODEL) --epochs $(EPOCHS) --lr 1e-3 --schedule cosine --preprocess standardize --out runs/quickstart-$(MODEL) --overwrite
+	$(VENV)/bin/nnlite evaluate runs/quickstart-$(MODEL)/model.npz --out runs/quickstart-$(MODEL)/eval --overwrite
 
 test: install
 	$(PY) -m pytest -q
@@ -39,5 +40,15 @@ draw: install
 bench: install
 	$(PY) -m benchmarks $(ARGS)
 
+verdict: install
+	$(PY) -m benchmarks --verdict $(ARGS)
+
 compare: install
 	$(PY) -m baselines compare $(MODEL) $(ARGS)
+
+# make study: the whole experiment study, one job at a time, resumable (python -m experiments
+# run, then report); ARGS="--only PATTERN" runs a part; python -m experiments list shows the plan.
+.PHONY: study
+study: install
+	$(PY) -m experiments run $(ARGS)
+	$(PY) -m experiments report

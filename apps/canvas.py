@@ -62,6 +62,15 @@ class Canvas:
         self.drawing = False
         self.image[:] = 0
 
+    def draw(self, strokes, width):
+        """Draw each stroke ((K, 2) points, canvas pixels) as the mouse would: begin, extend."""
+        for stroke in strokes:
+            self.begin(tuple(stroke[0]), width)
+            for point in stroke[1:]:
+                self.extend(tuple(point))
+            self.end()
+        return self.image
+
     def _segment(self, a, b, width):
         import cv2
         if a == b:   # a dot: a filled disc the size of the brush
@@ -73,3 +82,8 @@ class Canvas:
 def _clamp(point):
     x, y = point
     return (int(min(max(round(x), -FAR), FAR)), int(min(max(round(y), -FAR), FAR)))
+
+
+def render(strokes, width, size=448):
+    """A fresh ``size`` x ``size`` canvas with ``strokes`` drawn on it -> uint8 (size, size)."""
+    return Canvas(size).draw(strokes, width)

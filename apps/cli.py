@@ -15,30 +15,45 @@ import argparse
 import os
 import sys
 
+from nnlite.commands.arguments import ArgumentParser, int_range, non_negative_int
+from nnlite.commands.common import CommandErrors, check_writable_folder
 from nnlite.datasets import load_mnist
-from nnlite.errors import ConfigError, InputError, NNLiteError
+from nnlite.errors import ConfigError, InputError
 
 from .demo import number_strokes, stroke_events
 from .draw import DEFAULT_BRUSH, App
+from .model_slots import NNLITE_MODELS
 
 PROG = "python -m apps"
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MODEL_CHOICES = [key for key, _ in NNLITE_MODELS] + [f"keras-{key}" for key, _ in NNLITE_MODELS]
+
+
+def demo_digits(text):
+    """--demo: 1 to 8 digits such as 2026."""
+    if not (text.isascii() and text.isdigit() and 1 <= len(text) <= 8):
+        raise argparse.ArgumentTypeError(f"expected 1 to 8 digits such as 2026, got {text!r}")
+    return text
 
 
 def build_parser():
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--models-dir", default="models",
-                   help="folder with ann.npz, cnn.npz, vgg16.npz (default: models)")
-    p.add_argument("--model", default="cnn",
-                   help="model shown first: ann, cnn, vgg16 (default cnn)")
+    p = ArgumentParser(prog=PROG, description=__doc__,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--models-dir", default=os.path.join(ROOT, "models"),
+                   help="folder with ann.npz, cnn.npz, vgg16.npz (default: this checkout's "
+                        "models/)")
+    p.add_argument("--model", default="cnn", choices=MODEL_CHOICES,
+                   help="model shown first (default cnn)")
     p.add_argument("--save-dir", default="my_digits",
                    help="where S saves labelled drawings (default: my_digits); score them with "
                         "`nnlite evaluate MODEL --images DIR`")
-    p.add_argument("--brush", type=int, default=None, help="brush width in px (default 34)")
+    p.add_argument("--brush", type=int_range(1, 200), default=None,
+                   help="brush width in px, 1..200 (default 34)")
     p.add_argument("--features", action="store_true", help="start with the feature maps shown")
-    p.add_argument("--demo", metavar="DIGITS",
+    p.add_argument("--demo", metavar="DIGITS", type=demo_digits,
                    help="draw these digits by itself, e.g. 2026 (needs MNIST for the strokes)")
-    p.add_argument("--seed", type=int, default=0, help="which test digits the demo traces")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="which test digits the demo traces")
     p.add_argument("--screenshot", metavar="PNG",
                    help="save the window to this PNG and exit (after the demo, if any)")
     return p
@@ -46,10 +61,11 @@ def build_parser():
 
 def run(args):
     """Open the app as ``args`` say; with ``--screenshot``, save the window and return."""
-    if args.demo is not None and (not args.demo.isdigit() or not 1 <= len(args.demo) <= 8):
-        raise InputError(f"--demo: expected 1 to 8 digits such as 2026, got {args.demo!r}")
-    if args.brush is not None and not 1 <= args.brush <= 200:
-        raise InputError(f"--brush: expected a width in 1..200 px, got {args.brush}")
+    models_dir = check_models_dir(args.models_dir)
+    if args.screenshot:                 # refused now, not after the demo has drawn
+        if os.path.isdir(args.screenshot):
+            raise InputError(f"--screenshot: {args.screenshot} is a folder; give a .png file name")
+        check_writable_folder(os.path.dirname(os.path.abspath(args.screenshot)), "--screenshot")
     if args.screenshot and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("SDL_VIDEODRIVER", "dummy")   # headless: render off-screen
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -62,23 +78,42 @@ def run(args):
     test_set = None
     if args.demo:       # before the window opens: a missing MNIST is reported cleanly
         _, test_set = load_mnist()
-    app = App(models_dir=args.models_dir, save_dir=args.save_dir, model=args.model,
+    app = App(models_dir=models_dir, save_dir=args.save_dir, model=args.model,
               brush=args.brush or DEFAULT_BRUSH, features=args.features)
     if args.demo:
         queue_demo(app, args.demo, test_set, args.seed)
     if args.screenshot:
-        while app.autopilot:
+        try:
+            while app.autopilot:
+                app.pump()
+                app.step()
             app.pump()
-            app.step()
-        app.pump()
-        app.read()
-        app.screenshot(args.screenshot)
+            app.read()
+            try:
+                app.screenshot(args.screenshot)
+            except app.pg.error as exc:          # pygame's own error type: not an OSError
+                raise InputError(f"--screenshot: cannot write {args.screenshot} ({exc})") from None
+        finally:
+            app.pg.quit()
         print(f"read {app.reading.number if app.reading else 'nothing'} with "
               f"{app.slot.label}; wrote {args.screenshot}")
-        app.pg.quit()
         return 0
     app.run()
     return 0
+
+
+def check_models_dir(folder):
+    """The absolute models folder; refused if missing. With no model file in it, say where the
+    app looked (the app still opens and says so on screen)."""
+    folder = os.path.abspath(folder)
+    if not os.path.isdir(folder):
+        raise ConfigError(f"--models-dir: there is no folder {folder}")
+    names = [f"{key}.npz" for key, _ in NNLITE_MODELS]
+    if not any(os.path.isfile(os.path.join(folder, name)) for name in names):
+        print(f"{PROG}: note: no model file ({', '.join(names)}) in {folder}; train one with "
+              "`nnlite train cnn` and copy its model.npz there, or pass --models-dir",
+              file=sys.stderr)
+    return folder
 
 
 def queue_demo(app, digits, test_set, seed):
@@ -91,12 +126,8 @@ def queue_demo(app, digits, test_set, seed):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except NNLiteError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted", file=sys.stderr)
-        return 130
+    """Run ``python -m apps`` -> exit code (2: refused, with the reason on stderr)."""
+    errors = CommandErrors(PROG)
+    with errors:
+        return run(build_parser().parse_args(argv))
+    return errors.exit_code

@@ -12,8 +12,10 @@ by posting events; ``run`` is only the loop around it:
     app.render()        # draw the window
     app.tick()          # = handle every queued event, step, render
 
-Reading a drawing: ``nnlite.preprocess.split_digits`` finds the digits left to right and turns
-each into an MNIST-style 28x28 image; the chosen model reads them all in one batch.
+Reading a drawing: ``apps.recognize`` (the one reading function, also used by the tests and
+the measuring scripts) finds the digits left to right, splits touching ones, lets the chosen
+model read them and says "not a digit" for letters, symbols, shapes, scribbles and dots.
+The explain (E) and teach (T) views live in ``apps.modes``.
 """
 import os
 import time
@@ -21,12 +23,12 @@ from collections import deque
 
 import numpy as np
 
-from nnlite.preprocess.drawing import split_digits
-
 from . import view
 from .canvas import Canvas
 from .dataset import save_digit, timestamp
 from .model_slots import discover
+from .modes import ExplainMode, TeachMode
+from .recognize import Reader, load_reader_files, logits_of
 
 UNSURE_BELOW = 0.6      # a max probability under this shows "unsure"
 LIVE_INTERVAL = 0.12    # seconds between live predictions while a stroke is being drawn
@@ -36,28 +38,36 @@ BRUSH_RANGE = (4, 120)
 
 
 class Reading:
-    """What the model made of the canvas: digits [(bbox, 28x28)], probs (n, 10), latency."""
+    """What the model made of the canvas: digits [apps.recognize.DigitReading] left to right,
+    probs (n, 10), labels (int, or None for "not a digit"), latency per digit."""
 
-    def __init__(self, digits, probs, latency_ms, model_label):
+    def __init__(self, digits, latency_ms, model_label):
         self.digits = digits
-        self.probs = probs
-        self.latency_ms = latency_ms      # per digit: split + preprocess + model
+        self.probs = np.stack([d.probs for d in digits])
+        self.latency_ms = latency_ms      # per digit: split + preprocess + models
         self.model_label = model_label
-        self.labels = [int(p.argmax()) for p in probs]
+        self.labels = [d.digit for d in digits]
 
     @property
     def number(self):
-        return "".join(map(str, self.labels))
+        """The digits read, "?" for each "not a digit"."""
+        return "".join("?" if d is None else str(d) for d in self.labels)
+
+    @property
+    def refused(self):
+        """The pieces that are not digits."""
+        return [d for d in self.digits if d.digit is None]
 
     @property
     def confidence(self):
-        """The least confident digit's top probability."""
-        return float(self.probs.max(axis=1).min())
+        """The least confident digit's top probability (over the pieces that are digits)."""
+        sure = [float(d.probs.max()) for d in self.digits if d.digit is not None]
+        return min(sure) if sure else 0.0
 
 
 class App:
     def __init__(self, models_dir="models", save_dir="my_digits", model="cnn",
-                 canvas_size=448, brush=DEFAULT_BRUSH, features=False):
+                 canvas_size=448, brush=DEFAULT_BRUSH, features=False, taught_dir="my_models"):
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
         import pygame
         self.pg = pygame
@@ -70,11 +80,14 @@ class App:
         self.brush = int(brush)
         self.save_dir = save_dir
         self.unsure_below = UNSURE_BELOW
-        self.show_features = bool(features)
+        self.panel = "features" if features else "reading"   # or "explain", "teach"
         self.features, self.features_error = [], None
+        self.explainer, self.teaching = ExplainMode(self), TeachMode(self, taught_dir)
+        self.reader_model, self.calibration = load_reader_files(models_dir)
         self.reading, self.focus = None, 0
         self.message = None            # (text, "info" | "error")
         self.save_labels = None        # typed labels while the save prompt is open, else None
+        self.focus_pinned = False      # the selected digit was clicked (kept while reading)
         self.running = True
         self.dirty = False             # canvas changed since the last reading
         self.last_read = 0.0
@@ -91,6 +104,10 @@ class App:
         broken = [s.error for s in self.slots if s.error]
         if broken:
             self.say("; ".join(broken), "error")
+
+    @property
+    def show_features(self):
+        return self.panel == "features"
 
     # -- events ------------------------------------------------------------------------------
     def handle(self, event):
@@ -125,7 +142,12 @@ class App:
             if rect.collidepoint(event.pos):
                 self.do(action)
                 return
+        for rect, index in self.view.thumbnails(self):
+            if rect.collidepoint(event.pos):
+                self.select_digit(index)
+                return
         if self.view.canvas_rect.collidepoint(event.pos):
+            self.focus_pinned = False
             if self.save_labels is not None:      # drawing again closes the save prompt
                 self.save_labels = None
                 self.say("save cancelled")
@@ -152,6 +174,15 @@ class App:
                 self.save_labels = None
                 self.say("save cancelled")
             return
+        if self.teaching.state == "asking":      # the teach prompt takes one digit, or Esc
+            if digit is not None:
+                self.teaching.start(digit)
+            elif key == pg.K_ESCAPE:
+                self.teaching.cancel()
+            return
+        if self.panel == "explain" and digit is not None:   # the class the user expected
+            self.explainer.choose(digit)
+            return
         if digit is not None and 1 <= digit <= len(self.slots):
             self.do(f"model:{digit - 1}")
         elif key == pg.K_c:
@@ -164,6 +195,10 @@ class App:
             self.set_brush(self.brush + max(2, self.brush // 6))
         elif key == pg.K_f:
             self.do("features")
+        elif key == pg.K_e:
+            self.do("explain")
+        elif key == pg.K_t:
+            self.do("teach")
         elif key == pg.K_s:
             self.do("save")
         elif key in (pg.K_ESCAPE, pg.K_q):
@@ -173,13 +208,17 @@ class App:
     def do(self, action):
         if action == "clear":
             self.canvas.clear()
+            self.focus_pinned = False
             self.read()
         elif action == "undo":
             if self.canvas.undo():
                 self.read()
-        elif action == "features":
-            self.show_features = not self.show_features
+        elif action in ("features", "explain"):
+            self.panel = "reading" if self.panel == action else action
             self.read()
+        elif action == "teach":
+            if self.teaching.ask():
+                self.panel = "teach"
         elif action == "save":
             self._open_save_prompt()
         elif action.startswith("model:"):
@@ -200,6 +239,15 @@ class App:
             self.say(f"model: {self.slot.label}")
         self.read()
 
+    def select_digit(self, index):
+        """Make digit ``index`` of the reading the one the panels show (a thumbnail click)."""
+        if self.reading is not None and 0 <= index < len(self.reading.digits):
+            self.focus, self.focus_pinned = index, True
+            if self.panel == "explain":
+                self.explainer.refresh()
+            elif self.panel == "features":
+                self._read_features(self.reading.digits[index].image)
+
     def set_brush(self, width):
         self.brush = int(min(max(width, BRUSH_RANGE[0]), BRUSH_RANGE[1]))
         self.say(f"brush {self.brush} px")
@@ -212,33 +260,52 @@ class App:
         """Split the canvas into digits and let the current model read them (now)."""
         self.dirty, self.last_read = False, time.perf_counter()
         self.features, self.features_error = [], None
+        self.explainer.result = None
         if self.canvas.blank or not self.slot.ready:
             self.reading = None
             return
         start = time.perf_counter()
-        digits = split_digits(self.canvas.image)
-        if not digits:
-            self.reading = None
-            return
         try:
-            probs = self.slot.predict_proba(np.stack([d for _, d in digits]))
+            digits = self._reader().read(self.canvas.image)
         except Exception as exc:   # a model that loads but cannot read 28x28 digits
             self.slot.error = f"{self.slot.label}: cannot predict ({exc})"
             self.slot.model = None
             self.say(self.slot.error, "error")
             self.reading = None
             return
+        if not digits:
+            self.reading = None
+            return
         latency = (time.perf_counter() - start) * 1000 / len(digits)
-        self.reading = Reading(digits, probs, latency, self.slot.label)
+        self.reading = Reading(digits, latency, self.slot.label)
         self.focus = self._focus_index(digits)
-        if self.show_features:
-            self._read_features(digits[self.focus][1])
+        if self.panel == "features":
+            self._read_features(digits[self.focus].image)
+        elif self.panel == "explain":
+            self.explainer.refresh()
+
+    def _reader(self):
+        """The reading function for the current model (made again when the model changes)."""
+        slot = self.slot
+        key = (id(slot.model), slot.version)
+        if getattr(slot, "reader_key", None) != key:
+            if slot.kind == "nnlite":
+                logits = logits_of(slot.model)
+            else:   # Keras models give probabilities: log-probabilities are logits up to a shift
+                logits = lambda x: np.log(np.clip(slot.predict_proba(x), 1e-12, 1.0))  # noqa
+            slot.reader = Reader(logits, slot.key, self.reader_model, self.calibration)
+            slot.reader_key = key
+        return slot.reader
 
     def _focus_index(self, digits):
-        """The digit under the end of the last stroke (the one being written), else the last."""
+        """The digit chosen by a thumbnail click while the drawing stays the same; else the
+        digit under the end of the last stroke (the one being written); else the last."""
+        if self.focus_pinned and self.focus < len(digits):
+            return self.focus
         if self.canvas.strokes:
             x, y = self.canvas.strokes[-1][1][-1]
-            for i, ((bx, by, bw, bh), _) in enumerate(digits):
+            for i, d in enumerate(digits):
+                bx, by, bw, bh = d.box
                 if bx <= x < bx + bw and by <= y < by + bh:
                     return i
         return len(digits) - 1
@@ -276,13 +343,17 @@ class App:
                   for i in range(len(reading.digits))]
         stamp = timestamp()
         try:
-            for i, ((x, y, w, h), digit) in enumerate(reading.digits):
+            for i, digit in enumerate(reading.digits):
+                if labels[i] is None:       # "not a digit" and no label typed: not saved
+                    continue
+                x, y, w, h = digit.box
                 crop = self.canvas.image[max(y - 8, 0):y + h + 8, max(x - 8, 0):x + w + 8]
-                save_digit(self.save_dir, labels[i], digit, crop, f"{stamp}-{i}")
+                save_digit(self.save_dir, labels[i], digit.image, crop, f"{stamp}-{i}")
         except OSError as exc:
             self.say(f"could not save to {self.save_dir}: {exc}", "error")
             return
-        self.say(f"saved {''.join(map(str, labels))} to {self.save_dir}/")
+        saved = "".join("" if label is None else str(label) for label in labels)
+        self.say(f"saved {saved} to {self.save_dir}/" if saved else "nothing saved: no digits")
 
     # -- the loop ------------------------------------------------------------------------------
     def play(self, events):
@@ -295,6 +366,7 @@ class App:
             self.pg.event.post(self.autopilot.popleft())
         if self.dirty and now - self.last_read >= LIVE_INTERVAL:
             self.read()
+        self.teaching.step()      # one optimizer step per frame while teaching
 
     def render(self):
         self.view.draw(self)

@@ -23,6 +23,8 @@ class ModelSlot:
         self.kind = kind        # "nnlite" or "keras"
         self.model = None
         self.error = None       # why the model is unusable, shown on screen
+        self.version = 0        # counts changes to the model in memory (teaching)
+        self.reader = self.reader_key = None   # the app's reading function for this model
 
     @property
     def ready(self):

@@ -104,14 +104,20 @@ def digit_strokes(digit, level=0.35, every=3):
     if img.max() > 1.0:
         img = img / 255.0
     big = cv2.resize(img, (28 * UPSAMPLE, 28 * UPSAMPLE), interpolation=cv2.INTER_CUBIC)
-    skeleton = thin(big > level)
+    return skeleton_strokes(big > level, every)
+
+
+def skeleton_strokes(binary, every=3):
+    """Strokes along the centre line of the ink of a square bool image (S, S), as (K, 2)
+    (x, y) arrays in a 28x28 frame (S pixels map onto 28)."""
+    side = binary.shape[0]
     strokes = []
-    for path in _merge_tiny(_walk_graph(skeleton)):
+    for path in _merge_tiny(_walk_graph(thin(binary))):
         keep = path[::every]
         if len(path) > 1 and not np.array_equal(keep[-1], path[-1]):
             keep = np.vstack([keep, path[-1:]])
-        # (row, col) of an upsampled pixel centre -> (x, y) in the 28-px frame
-        strokes.append((keep[:, ::-1].astype(np.float64) + 0.5) / UPSAMPLE)
+        # (row, col) of a pixel centre -> (x, y) in the 28-px frame
+        strokes.append((keep[:, ::-1].astype(np.float64) + 0.5) * 28.0 / side)
     return strokes
 
 

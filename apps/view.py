@@ -1,30 +1,26 @@
-"""Drawing the app's window with pygame: canvas, buttons, prediction, bars, model input,
-feature maps. Pure presentation: it reads the ``App``'s state and never changes it, except for
-returning the clickable buttons (``buttons``) that ``App.handle`` hit-tests.
+"""Drawing the app's window with pygame: buttons, canvas, status line and the right panel.
+Pure presentation: it reads the ``App``'s state and never changes it, except for returning
+what can be clicked (``buttons``, ``thumbnails``) for ``App.handle`` to hit-test.
 
-Layout (1000 x 680): model buttons across the top; the 448 x 448 canvas on the left with the
-action buttons and the status line under it; on the right the reading (number, confidence,
-latency), the 28x28 images the model sees, and the ten probability bars (or, with F, the
-CNN's first- and second-block feature maps).
+Layout (1000 x 680): model buttons across the top; the 448 x 448 canvas on the left with two
+rows of action buttons and the status line under it; on the right the reading (number,
+confidence, latency) over one of four panels (``apps.panels``): the 28x28 inputs and the ten
+probability bars, the CNN's feature maps (F), the explain view (E) or the teach view (T).
 """
 import numpy as np
 
+from . import panels
+from .panels import BAD, BG, DIM, GOOD, PANEL, PANEL_H, PANEL_W, PANEL_X, TEXT, UNSURE, ACCENT
+
 WINDOW = (1000, 680)
 CANVAS_POS = (16, 64)
-PANEL_X, PANEL_W, PANEL_H = 484, 500, 532
-STATUS_Y = 608     # status line and key help under everything, full width
+STATUS_Y = 610     # status line and key help under everything, full width
 
-BG = (24, 26, 32)
-PANEL = (38, 41, 50)
-TEXT = (232, 232, 236)
-DIM = (150, 154, 166)
-ACCENT = (86, 164, 255)
-GOOD = (96, 206, 130)
-UNSURE = (255, 172, 64)
-BAD = (240, 92, 92)
-
-HELP = ("mouse: draw   right click: clear   C clear   Z undo   [ ] brush   "
-        "1-{n} model   F feature maps   S save   Esc quit")
+HELP = ("mouse: draw   right click: clear   C clear   Z undo   [ ] brush   1-{n} model   "
+        "F features   E explain (0-9: expected)   T teach   S save   Esc quit")
+ACTIONS = ((("clear", "Clear (C)", 100), ("undo", "Undo (Z)", 96), ("save", "Save (S)", 92)),
+           (("features", "Features (F)", 128), ("explain", "Explain (E)", 122),
+            ("teach", "Teach (T)", 108)))
 
 
 class View:
@@ -33,7 +29,8 @@ class View:
         self.pg = pygame
         self.screen = screen
         self.canvas_rect = pygame.Rect(CANVAS_POS, (canvas_size, canvas_size))
-        self.fonts = {size: pygame.font.Font(None, size) for size in (20, 24, 28, 34, 48, 150)}
+        self.fonts = {size: pygame.font.Font(None, size)
+                      for size in (18, 20, 24, 28, 34, 48, 80, 150)}
 
     # -- hit-testing ----------------------------------------------------------------------------
     def buttons(self, app):
@@ -44,13 +41,21 @@ class View:
             width = 34 + 11 * len(slot.label)
             out.append((rect(x, 14, width, 36), f"model:{i}", f"{i + 1} {slot.label}"))
             x += width + 8
-        y = self.canvas_rect.bottom + 12
-        x = self.canvas_rect.left
-        for action, label, width in (("clear", "Clear (C)", 100), ("undo", "Undo (Z)", 96),
-                                     ("save", "Save (S)", 92), ("features", "Features (F)", 128)):
-            out.append((rect(x, y, width, 32), action, label))
-            x += width + 8
+        y = self.canvas_rect.bottom + 10
+        for row in ACTIONS:
+            x = self.canvas_rect.left
+            for action, label, width in row:
+                out.append((rect(x, y, width, 30), action, label))
+                x += width + 8
+            y += 36
         return out
+
+    def thumbnails(self, app):
+        """[(rect, digit index)]: the clickable 28x28 inputs of a number, in the current panel."""
+        reading = app.reading
+        if reading is None or len(reading.digits) < 2 or app.panel == "features":
+            return []
+        return panels.thumbnail_rects(self, app)
 
     # -- drawing ----------------------------------------------------------------------------------
     def draw(self, app):
@@ -59,16 +64,18 @@ class View:
         self._canvas(app)
         self._status(app)
         self.pg.draw.rect(self.screen, PANEL, (PANEL_X, 64, PANEL_W, PANEL_H), border_radius=8)
-        reading = app.reading
-        self._headline(app, reading)
-        if app.show_features:
-            self._feature_maps(app)
-        elif reading is not None:
-            self._inputs(reading, app.focus)
-            self._bars(reading, app.focus)
+        if app.panel in ("explain", "teach"):
+            getattr(panels, app.panel)(self, app)
+            return
+        self._headline(app, app.reading)
+        if app.panel == "features":
+            panels.feature_maps(self, app)
+        elif app.reading is not None:
+            panels.inputs(self, app)
+            panels.bars(self, app.reading, app.focus)
 
-    def _text(self, text, pos, size=24, color=TEXT, center=False, max_width=None,
-              anchor="topleft"):
+    def text(self, text, pos, size=24, color=TEXT, center=False, max_width=None,
+             anchor="topleft"):
         surf = self.fonts[size].render(text, True, color)
         if max_width and surf.get_width() > max_width:
             scale = max_width / surf.get_width()
@@ -78,7 +85,9 @@ class View:
         self.screen.blit(surf, rect)
         return rect
 
-    def _wrap(self, text, size, width):
+    _text = text
+
+    def wrap(self, text, size, width):
         """Split ``text`` into lines no wider than ``width`` px (long words are cut)."""
         lines, line = [], ""
         for word in text.split(" "):
@@ -95,6 +104,13 @@ class View:
             line = trial
         return lines + [line] if line else lines
 
+    def blit_gray(self, image, pos, scale):
+        """A float (H, W) image in [0, 1] magnified ``scale`` times at ``pos``."""
+        gray = (np.clip(image, 0, 1) * 255).astype(np.uint8)
+        big = np.repeat(np.repeat(gray, scale, 0), scale, 1)
+        rgb = np.ascontiguousarray(np.repeat(big[:, :, None], 3, axis=2))
+        self.screen.blit(self.pg.image.frombuffer(rgb.tobytes(), big.shape[::-1], "RGB"), pos)
+
     def _buttons(self, app):
         for rect, action, label in self.buttons(app):
             active = False
@@ -105,13 +121,15 @@ class View:
                 color = BAD if slot.error else TEXT
                 if slot.error:
                     label += "  x"
-            elif action == "features":
-                active = app.show_features
+                elif slot.version:
+                    label += " *"          # taught in this session
+            elif action in ("features", "explain", "teach"):
+                active = app.panel == action
             fill = ACCENT if active else PANEL
             self.pg.draw.rect(self.screen, fill, rect, border_radius=6)
-            self._text(label, rect.center, 24, BG if active else color, center=True)
-        self._text(f"brush {app.brush} px   ([ ] to change)", (WINDOW[0] - 16, 32), 24, DIM,
-                   anchor="midright")
+            self.text(label, rect.center, 24, BG if active else color, center=True)
+        self.text(f"brush {app.brush} px   ([ ] to change)", (WINDOW[0] - 16, 32), 24, DIM,
+                  anchor="midright")
 
     def _canvas(self, app):
         pg = self.pg
@@ -123,125 +141,57 @@ class View:
         reading = app.reading
         if reading is None:
             return
-        for i, (bbox, _) in enumerate(reading.digits):
-            x, y, w, h = bbox
+        for i, d in enumerate(reading.digits):
+            x, y, w, h = d.box
             box = pg.Rect(self.canvas_rect.left + x - 4, self.canvas_rect.top + y - 4, w + 8, h + 8)
             box = box.clip(self.canvas_rect)
-            color = UNSURE if reading.probs[i].max() < app.unsure_below else GOOD
+            color = (BAD if d.digit is None else
+                     UNSURE if d.probs.max() < app.unsure_below else GOOD)
             pg.draw.rect(self.screen, color, box, 3 if i == app.focus else 1)
-            if len(reading.digits) > 1:
-                self._text(str(reading.labels[i]), (box.left, box.top - 20), 24, color)
+            if len(reading.digits) > 1 or d.digit is None:
+                self.text("?" if d.digit is None else str(d.digit), (box.left, box.top - 20),
+                          24, color)
 
     def _status(self, app):
         y = STATUS_Y
         if app.message:
             text, level = app.message
             color = {"error": BAD, "info": ACCENT}.get(level, TEXT)
-            self._text(text, (16, y), 24, color, max_width=WINDOW[0] - 32)
-        self._text(HELP.format(n=len(app.slots)), (16, y + 32), 20, DIM, max_width=WINDOW[0] - 32)
+            self.text(text, (16, y), 24, color, max_width=WINDOW[0] - 32)
+        self.text(HELP.format(n=len(app.slots)), (16, y + 32), 20, DIM, max_width=WINDOW[0] - 32)
 
     def _headline(self, app, reading):
         x, cx = PANEL_X + 16, PANEL_X + PANEL_W // 2
         slot = app.slot
         if slot.error:
-            self._text(f"{slot.label} unavailable", (cx, 130), 48, BAD, center=True)
-            for i, line in enumerate(self._wrap(slot.error, 24, PANEL_W - 40)[:6]):
-                self._text(line, (x, 180 + 26 * i), 24, BAD)
+            self.text(f"{slot.label} unavailable", (cx, 130), 48, BAD, center=True)
+            for i, line in enumerate(self.wrap(slot.error, 24, PANEL_W - 40)[:6]):
+                self.text(line, (x, 180 + 26 * i), 24, BAD)
             return
         if not slot.ready:
-            self._text(f"loading {slot.label}...", (cx, 140), 48, DIM, center=True)
+            self.text(f"loading {slot.label}...", (cx, 140), 48, DIM, center=True)
             return
         if reading is None:
-            self._text("draw a digit", (cx, 140), 48, DIM, center=True)
+            self.text("draw a digit", (cx, 140), 48, DIM, center=True)
+            return
+        refused = reading.refused
+        if len(reading.digits) == 1 and refused:
+            self.text("not a digit", (cx, 138), 80, BAD, center=True)
+            self.text(f"{slot.label}   {refused[0].why}", (x, 196), 24, BAD,
+                      max_width=PANEL_W - 32)
+            self.text(f"{reading.latency_ms:.1f} ms (preprocess + models)", (x, 224), 24, DIM)
             return
         unsure = reading.confidence < app.unsure_below
-        self._text(reading.number, (cx, 138), 150, UNSURE if unsure else TEXT, center=True,
-                   max_width=PANEL_W - 32)
-        if unsure:
+        color = BAD if refused else UNSURE if unsure else TEXT
+        self.text(reading.number, (cx, 138), 150, color, center=True, max_width=PANEL_W - 32)
+        if refused:
+            what = f"? = not a digit ({refused[0].why})"
+        elif unsure:
             what = f"unsure: best guess {reading.number} ({reading.confidence:.0%})"
         else:
             what = f"confidence {reading.confidence:.1%}"
             if len(reading.digits) > 1:
                 what += " (least sure digit)"
-        self._text(f"{slot.label}   {what}", (x, 196), 28, UNSURE if unsure else GOOD)
-        self._text(f"{reading.latency_ms:.1f} ms per digit (preprocess + model)", (x, 224), 24, DIM)
-
-    def _inputs(self, reading, focus):
-        """The 28x28 images the model reads, magnified, with each one's guess under it."""
-        n = len(reading.digits)
-        x0, y0 = PANEL_X + 16, 276
-        self._text("what the model sees (28x28)", (x0, 256), 20, DIM)
-        scale = max(1, min(4, (PANEL_W - 32 - 6 * (n - 1)) // (28 * n)))
-        side = 28 * scale
-        for i, (_, image) in enumerate(reading.digits):
-            gray = (np.clip(image, 0, 1) * 255).astype(np.uint8)
-            big = np.repeat(np.repeat(gray, scale, 0), scale, 1)
-            rgb = np.ascontiguousarray(np.repeat(big[:, :, None], 3, axis=2))
-            surf = self.pg.image.frombuffer(rgb.tobytes(), (side, side), "RGB")
-            pos = (x0 + i * (side + 6), y0)
-            self.screen.blit(surf, pos)
-            if n > 1 and i == focus:
-                frame = (pos[0] - 2, pos[1] - 2, side + 4, side + 4)
-                self.pg.draw.rect(self.screen, ACCENT, frame, 2)
-
-    def _bars(self, reading, focus):
-        probs = reading.probs[focus]
-        x0, base, height = PANEL_X + 16, 566, 130
-        label = "probabilities" + (f" (digit {focus + 1} of {len(reading.digits)})"
-                                   if len(reading.digits) > 1 else "")
-        self._text(label, (x0, 400), 20, DIM)
-        bar_w, gap = 40, 7
-        best = int(probs.argmax())
-        for d in range(10):
-            x = x0 + d * (bar_w + gap)
-            h = int(round(probs[d] * height))
-            color = ACCENT if d == best else DIM
-            self.pg.draw.rect(self.screen, (60, 64, 76), (x, base - height, bar_w, height))
-            if h:
-                self.pg.draw.rect(self.screen, color, (x, base - h, bar_w, h))
-            self._text(str(d), (x + bar_w // 2, base + 14), 28, TEXT, center=True)
-            if probs[d] >= 0.005:
-                self._text(f"{probs[d]:.0%}" if probs[d] >= 0.1 else f"{probs[d]:.1%}",
-                           (x + bar_w // 2, base - h - 10), 20, TEXT, center=True)
-
-    def _feature_maps(self, app):
-        x0, y = PANEL_X + 16, 256
-        if app.features_error:
-            self._text(app.features_error, (x0, y), 24, BAD, max_width=PANEL_W - 32)
-            return
-        if not app.features:
-            self._text("feature maps appear when you draw", (x0, y), 24, DIM)
-            return
-        if app.reading is not None:      # the input beside the first block's maps
-            image = app.reading.digits[app.focus][1]
-            gray = np.repeat(np.repeat((np.clip(image, 0, 1) * 255).astype(np.uint8), 4, 0), 4, 1)
-            rgb = np.ascontiguousarray(np.repeat(gray[:, :, None], 3, axis=2))
-            self._text("input", (PANEL_X + PANEL_W - 128, y), 20, DIM)
-            self.screen.blit(self.pg.image.frombuffer(rgb.tobytes(), (112, 112), "RGB"),
-                             (PANEL_X + PANEL_W - 128, y + 20))
-        for block, (name, maps) in enumerate(app.features):
-            c, h, w = maps.shape
-            cols = 8 if c <= 32 else 16
-            rows = -(-c // cols)
-            cell = max(1, min(40, (PANEL_W - 32 - (cols - 1) * 2) // cols))
-            self._text(f"block {block + 1} ({name}): {c} maps {h}x{w}", (x0, y), 20, DIM)
-            y += 20
-            tiles = _colour_maps(maps, cell)
-            for k in range(c):
-                r, q = divmod(k, cols)
-                surf = self.pg.image.frombuffer(tiles[k].tobytes(), (cell, cell), "RGB")
-                self.screen.blit(surf, (x0 + q * (cell + 2), y + r * (cell + 2)))
-            y += rows * (cell + 2) + 10
-
-
-def _colour_maps(maps, cell):
-    """Each (H, W) map scaled to its own max, resized to cell x cell, viridis-coloured RGB."""
-    import cv2
-    peak = maps.reshape(len(maps), -1).max(axis=1)
-    scaled = np.clip(maps / np.maximum(peak, 1e-6)[:, None, None], 0, 1)
-    tiles = []
-    for m in scaled:
-        gray = cv2.resize((m * 255).astype(np.uint8), (cell, cell), interpolation=cv2.INTER_NEAREST)
-        bgr = cv2.applyColorMap(gray, cv2.COLORMAP_VIRIDIS)
-        tiles.append(np.ascontiguousarray(bgr[:, :, ::-1]))
-    return tiles
+        self.text(f"{slot.label}   {what}", (x, 196), 28 if not refused else 24,
+                  BAD if refused else UNSURE if unsure else GOOD, max_width=PANEL_W - 32)
+        self.text(f"{reading.latency_ms:.1f} ms per digit (preprocess + models)", (x, 224), 24, DIM)

@@ -2,6 +2,10 @@
 baselines/cli.py and ``python -m baselines compare --help``."""
 import sys
 
-from .cli import main
+try:
+    from .cli import main
+except KeyboardInterrupt:      # Ctrl+C while the modules import: one line, no traceback
+    print("python -m baselines: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

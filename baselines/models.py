@@ -55,24 +55,31 @@ def cnn(seed=None, standardize=False, l2_factor=0.01, dropout=0.0):
     return _sequential(layers, "cnn", seed)
 
 
-def vgg16(width=0.25, seed=None, standardize=False, dropout=0.5):
-    """VGG16 for 28x28x1 (see ``nnlite.zoo.vgg16``); width=0.25: 1,021,882 params."""
+def vgg16(width=0.25, seed=None, standardize=False, dropout=0.5, batchnorm=False):
+    """VGG16 for 28x28x1 (see ``nnlite.zoo.vgg16``); width=0.25: 1,021,882 params.
+    batchnorm=True: VGG16-BN, Conv2D -> BatchNormalization -> ReLU (1,026,106 params)."""
     if not 0 < width <= 4:
         raise ConfigError(f"vgg16 width must be in (0, 4], got {width}")
     L = _keras().layers
     layers = _stem(standardize)
     for block, (n_conv, base) in enumerate(zip((2, 2, 3, 3, 3), (64, 128, 256, 512, 512))):
         filters = max(1, int(round(base * width)))
-        layers += [L.Conv2D(filters, 3, padding="same", activation="relu")
-                   for _ in range(n_conv)]
+        for _ in range(n_conv):
+            layers += ([L.Conv2D(filters, 3, padding="same"), L.BatchNormalization(), L.ReLU()]
+                       if batchnorm else [L.Conv2D(filters, 3, padding="same", activation="relu")])
         if block < 4:
             layers.append(L.MaxPooling2D(2))
     layers += [L.Flatten(), L.Dense(256, activation="relu"), L.Dropout(dropout),
                L.Dense(256, activation="relu"), L.Dropout(dropout), L.Dense(10)]
-    return _sequential(layers, "vgg16", seed)
+    return _sequential(layers, "vgg16_bn" if batchnorm else "vgg16", seed)
 
 
-ZOO = {"ann": ann, "cnn": cnn, "vgg16": vgg16}
+def vgg16_bn(width=0.25, seed=None, standardize=False, dropout=0.5):
+    """VGG16-BN: ``vgg16(..., batchnorm=True)``, as ``nnlite.zoo.vgg16_bn``."""
+    return vgg16(width, seed, standardize, dropout, batchnorm=True)
+
+
+ZOO = {"ann": ann, "cnn": cnn, "vgg16": vgg16, "vgg16_bn": vgg16_bn}
 
 
 def build(name, **kwargs):

@@ -15,7 +15,8 @@ Recipes: ``nnlite.recipe.STUDY`` (the seed protocol: Adam 1e-4, batch 32, 5 epoc
 
 Data: ``mnist_arrays`` is the pipeline both engines share in ``experiments/parity.py``: MNIST
 from nnlite's verified IDX reader, pixels / 255 as float32 (N, 28, 28, 1), int64 labels; the
-command line below uses ``nnlite.recipe.load_data(recipe)``, as ``nnlite train``.
+command line below uses ``nnlite.recipe.load_data(recipe, inside_model=False)``: the Keras models
+have no Deskew or 0-255 Rescaling layer, so that preprocessing is applied to the images.
 
     python -m baselines.train cnn --seed 0 --out results/keras_cnn_s0.json
     python -m baselines.train cnn --tuned --out results/keras_cnn_tuned_s0.json
@@ -62,16 +63,18 @@ def _epoch_timer():
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
-        """Wall-clock seconds of each epoch (training + validation, as nnlite's history)."""
+        """Wall-clock and CPU seconds (this process, all threads) of each epoch (training +
+        validation, as nnlite's history)."""
 
         def on_train_begin(self, logs=None):
-            self.seconds = []
+            self.seconds, self.cpu_seconds = [], []
 
         def on_epoch_begin(self, epoch, logs=None):
-            self._t0 = time.perf_counter()
+            self._t0, self._c0 = time.perf_counter(), time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
             self.seconds.append(time.perf_counter() - self._t0)
+            self.cpu_seconds.append(time.process_time() - self._c0)
     return EpochTimer()
 
 
@@ -125,7 +128,8 @@ def train_keras(recipe, data, verbose=0):
     record = {"engine": "keras", "model": recipe.model, "seed": recipe.seed,
               "recipe": recipe.to_dict(), "history": {
                   "loss": h["loss"], "accuracy": h["accuracy"], "val_loss": h["val_loss"],
-                  "val_accuracy": h["val_accuracy"], "seconds": timer.seconds},
+                  "val_accuracy": h["val_accuracy"], "seconds": timer.seconds,
+                  "cpu_seconds": timer.cpu_seconds},
               "test_loss": float(test_loss), "test_accuracy": float(test_acc)}
     return model, record
 
@@ -148,7 +152,7 @@ def main(argv=None):
     overrides = {"seed": args.seed, "width": args.width, "epochs": args.epochs, "lr": args.lr,
                  "batch_size": args.batch_size}
     recipe = recipe.replace(**{k: v for k, v in overrides.items() if v is not None})
-    model, record = train_keras(recipe, load_data(recipe), verbose=1)
+    model, record = train_keras(recipe, load_data(recipe, inside_model=False), verbose=1)
     print(f"{recipe.model} seed {recipe.seed}: test accuracy {record['test_accuracy']:.4f}")
     if args.out:
         write_json(os.path.abspath(args.out), record)

@@ -9,7 +9,9 @@ images, 5 times, and reports the median samples/s; the variants are interleaved 
 ``predict(x, batch_size=1000)`` on 2,000 images.
 
 Variants: everything on (nnlite's defaults); one worker thread (NNLITE_NUM_THREADS=1);
-Winograd off (im2col for every convolution); glibc's default malloc thresholds
+Winograd off (im2col for every convolution, the first layer's direct loops included); fusion
+off (``model.fuse = False``); the direct first-layer loops off (im2col there); the inference
+cache of Winograd kernel transforms off; glibc's default malloc thresholds
 (NNLITE_MALLOC_TUNING=0); no cap on the images per inference pass.
 """
 import argparse
@@ -28,6 +30,9 @@ VARIANTS = {
     "defaults": {},
     "1 worker thread": {"env": {"NNLITE_NUM_THREADS": "1"}},
     "Winograd off": {"algorithm": "im2col"},
+    "fusion off": {"switches": "fuse"},
+    "direct first layer off": {"switches": "direct"},
+    "transform cache off": {"switches": "cache"},
     "glibc malloc defaults": {"env": {"NNLITE_MALLOC_TUNING": "0"}},
     "no inference pass cap": {"no_pass_cap": True},
 }
@@ -39,12 +44,15 @@ import numpy as np
 import nnlite.sequential
 from nnlite import zoo
 from nnlite.layers import Conv2D
+from benchmarks.profile import apply_switches
 name, kind, algorithm, no_cap = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "1"
+off = [s for s in sys.argv[5].split(",") if s]
 if no_cap:
     nnlite.sequential.INFERENCE_PASS_VALUES = 2 ** 62
 m = zoo.build(name, seed=0, **({"width": 0.25} if name == "vgg16" else {}))
+apply_switches(m, **{s: False for s in off})
 for layer in m.layers:
-    if isinstance(layer, Conv2D):
+    if isinstance(layer, Conv2D) and algorithm != "auto":
         layer.algorithm = algorithm
 m.compile("adam")
 rng = np.random.default_rng(0)
@@ -66,8 +74,9 @@ print(json.dumps(len(x) / float(np.median(times))))
 def measure(name, kind, variant):
     env = dict(os.environ, **variant.get("env", {}))
     args = [sys.executable, "-c", CHILD, name, kind, variant.get("algorithm", "auto"),
-            "1" if variant.get("no_pass_cap") else "0"]
-    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+            "1" if variant.get("no_pass_cap") else "0", variant.get("switches", "")]
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True,
+                         cwd=os.path.dirname(HERE))
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -81,8 +90,9 @@ def main(argv=None):
     for r in range(args.rounds):
         for name, kind in CASES:
             for label, variant in VARIANTS.items():
-                if kind == "train" and variant.get("no_pass_cap"):
-                    continue            # the pass cap only concerns predict/evaluate
+                if kind == "train" and (variant.get("no_pass_cap")
+                                        or variant.get("switches") == "cache"):
+                    continue            # these only concern predict/evaluate
                 value = measure(name, kind, variant)
                 samples[f"{name} {kind}"][label].append(value)
                 print(f"round {r + 1}: {name} {kind:7s} {label:22s} {value:8,.0f} samples/s",

@@ -1,4 +1,5 @@
-"""The two engines behind one small interface, so the harness times them the same way.
+"""The engines behind one small interface, so the harness times them the same way: nnlite and
+its two peers, Keras (TensorFlow) and PyTorch.
 
 Each engine builds one zoo model (``ann``, ``cnn``, ``vgg16``) compiled with Adam(1e-3) and
 sparse cross-entropy on logits, and offers:
@@ -11,10 +12,15 @@ Training is timed through the engines' public ``fit``. ``steady_s`` runs from th
 first batch to the end of the last (a per-batch callback in each engine), so it excludes the
 once-per-``fit`` setup (Keras builds a tf.data iterator, ~0.1-0.3 s; nnlite checks the arrays),
 which a real epoch of 1,500 steps amortises but a short timed run would not. ``fit_s`` is the
-whole call.
+whole call. PyTorch has no ``fit``: its engine runs the training loop a PyTorch user writes
+(shuffle, batch, forward, loss + L2, backward, Adam step, the batch's loss and accuracy read
+out as ``fit`` reports them), stamped at the end of every batch the same way.
 """
+import importlib.util
 import os
 import time
+
+import numpy as np
 
 
 class _StepClock:
@@ -126,13 +132,91 @@ class KerasEngine(_Engine):
                 "tf_inter_op_threads": tf.config.threading.get_inter_op_parallelism_threads()}
 
 
-ENGINES = {"nnlite": NnliteEngine, "keras": KerasEngine}
+class TorchEngine:
+    """PyTorch CPU (``benchmarks/torch_models.py``), ``torch.set_num_threads`` = the cores nnlite
+    computes on (``NNLITE_BENCH_TORCH_THREADS``, default all available cores, as nnlite)."""
+    name = "torch"
+
+    def __init__(self, model, width=0.25, seed=0):
+        import torch
+        from nnlite.ops.threads import available_cores
+        from .torch_models import build, regularization
+        torch.set_num_threads(int(os.environ.get("NNLITE_BENCH_TORCH_THREADS", "0"))
+                              or available_cores())
+        self.torch = torch
+        self.model, l2_terms = build(model, width=width, seed=seed)
+        self.l2_loss = lambda: regularization(l2_terms)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3, eps=1e-7)
+        self.shuffle = torch.Generator().manual_seed(seed)
+        self.clock = _StepClock()
+
+    def _mode(self, training):
+        if self.model.training != training:      # train()/eval() walk every module: only on change
+            self.model.train(training)
+
+    def train(self, x, y, batch):
+        torch, model = self.torch, self.model
+        self._mode(True)
+        self.clock.reset()
+        t = time.perf_counter()
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        order = torch.randperm(len(x), generator=self.shuffle)
+        for start in range(0, len(x), batch):
+            idx = order[start:start + batch]
+            xb, yb = xt[idx].permute(0, 3, 1, 2), yt[idx]      # NHWC -> NCHW view (channels_last)
+            self.optimizer.zero_grad(set_to_none=True)
+            logits = model(xb)
+            loss = torch.nn.functional.cross_entropy(logits, yb) + self.l2_loss()
+            loss.backward()
+            self.optimizer.step()
+            self.last = (loss.item(), int((logits.argmax(1) == yb).sum()))
+            self.clock.stamp()
+        return self.clock.result(time.perf_counter() - t, batch, len(x))
+
+    def predict(self, x, batch):
+        torch = self.torch
+        t = time.perf_counter()
+        self._mode(False)
+        with torch.inference_mode():
+            xt = torch.from_numpy(x)
+            np.concatenate([self.model(xt[i:i + batch].permute(0, 3, 1, 2)).numpy()
+                            for i in range(0, len(x), batch)])
+        return time.perf_counter() - t
+
+    def latency(self, x1):
+        t = time.perf_counter()
+        self._mode(False)
+        with self.torch.inference_mode():
+            self.model(self.torch.from_numpy(x1).permute(0, 3, 1, 2)).numpy()
+        return time.perf_counter() - t
+
+    @staticmethod
+    def versions():
+        import torch
+        return {"torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+                "torch_interop_threads": torch.get_num_interop_threads(),
+                "mkldnn": torch.backends.mkldnn.is_available(),
+                "memory_format": "channels_last"}
+
+
+ENGINES = {"nnlite": NnliteEngine, "keras": KerasEngine, "torch": TorchEngine}
+PEERS = ("keras", "torch")
+_NEEDS = {"keras": (("tensorflow", "keras"), "pip install 'nnlite[keras]'"),
+          "torch": (("torch",), "pip install 'nnlite[torch]'")}
+
+
+def peer_available(peer):
+    """(True, '') or (False, reason) for a peer engine — without importing it."""
+    modules, how = _NEEDS[peer]
+    for mod in modules:
+        if importlib.util.find_spec(mod) is None:
+            return False, f"{mod} is not installed ({how})"
+    return True, ""
 
 
 def keras_available():
-    """(True, '') or (False, reason) — without importing TensorFlow."""
-    import importlib.util
-    for mod in ("tensorflow", "keras"):
-        if importlib.util.find_spec(mod) is None:
-            return False, f"{mod} is not installed (pip install 'nnlite[keras]')"
-    return True, ""
+    return peer_available("keras")
+
+
+def torch_available():
+    return peer_available("torch")

@@ -1,11 +1,15 @@
-"""The benchmark run: both engines, interleaved, in one invocation.
+"""The benchmark run: nnlite and its peers (Keras, PyTorch), interleaved, in one invocation.
 
 For each model, one worker process per engine (benchmarks/worker.py) builds the model and warms
 up (timed and reported apart). Then ``repeats`` rounds; in each round, for every batch size,
-nnlite and Keras each train one ``fit`` epoch over the same number of samples, the order of the
-two engines alternating between rounds, so slow phases of a shared machine hit both alike.
-Inference (``predict`` at batch 1, 32, 1000) and single-image latency are interleaved the same
-way. Ratios are nnlite/Keras medians from this one run.
+every engine trains one ``fit`` epoch over the same number of samples, the order of the engines
+reversing between rounds, so slow phases of a shared machine hit all alike. Inference
+(``predict`` at batch 1, 32, 1000) and single-image latency are interleaved the same way.
+Ratios are nnlite/peer medians from this one run, one set per peer. A peer that is not
+installed is skipped, and the result says so (``skipped``).
+
+The machine's limits are measured in the same run (``benchmarks/limits.py``): the float32
+sgemm peak and the copy bandwidth, each with 1 and 2 threads.
 """
 import json
 import os
@@ -18,7 +22,8 @@ import numpy as np
 
 from nnlite.files import jsonable
 
-from .engines import keras_available
+from .engines import PEERS, peer_available
+from .limits import copy_bandwidth, sgemm_peak
 
 FULL = {"models": ["ann", "cnn", "vgg16"], "width": 0.25, "train_batches": [16, 32, 64, 128, 256],
         "infer_batches": [1, 32, 1000], "repeats": 5, "seconds_per_run": 1.5,
@@ -142,8 +147,9 @@ def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
                                                "p90": float(np.percentile(v, 90)),
                                                "min": float(v.min()), "calls": len(v)}
             res["engines"][e]["peak_rss_mb"] = workers[e].call("rss")["peak_rss_mb"]
-        if "keras" in engines and "nnlite" in engines:
-            res["ratio_nnlite_over_keras"] = _ratios(res["engines"])
+        for peer in PEERS:
+            if peer in engines and "nnlite" in engines:
+                res[f"ratio_nnlite_over_{peer}"] = _ratios(res["engines"], peer)
         return res
     finally:
         for w in workers.values():
@@ -162,8 +168,8 @@ def _warm_predict_rate(setup, batch):
     return max(batch, 4) / setup["warmup_predict_s"][key]
 
 
-def _ratios(eng):
-    n, k = eng["nnlite"], eng["keras"]
+def _ratios(eng, peer):
+    n, k = eng["nnlite"], eng[peer]
     out = {"train": {b: n["train"][b]["samples_per_s"]["median"] /
                      k["train"][b]["samples_per_s"]["median"] for b in n["train"]},
            "predict": {b: n["predict"][b]["samples_per_s"]["median"] /
@@ -187,8 +193,20 @@ def machine_info():
     return info
 
 
+def available_engines(with_keras=True, with_torch=True):
+    """-> (engines to run, {peer: why it is left out}): nnlite and every installed peer."""
+    engines, skipped = ["nnlite"], {}
+    for peer, wanted in (("keras", with_keras), ("torch", with_torch)):
+        ok, reason = peer_available(peer) if wanted else (False, f"left out (--no-{peer})")
+        if ok:
+            engines.append(peer)
+        else:
+            skipped[peer] = reason
+    return engines, skipped
+
+
 def run(quick=False, models=None, repeats=None, with_keras=True, env=None, batches=None,
-        widths=True, log=print):
+        widths=True, log=print, with_torch=True):
     """The whole benchmark; returns the result dict (JSON-serialisable after ``jsonable``)."""
     cfg = dict(QUICK if quick else FULL)
     if batches:
@@ -196,22 +214,18 @@ def run(quick=False, models=None, repeats=None, with_keras=True, env=None, batch
     if not widths:
         cfg["widths"] = []
     repeats = repeats or cfg["repeats"]
-    engines = ["nnlite"]
-    keras_note = ""
-    if with_keras:
-        ok, keras_note = keras_available()
-        if ok:
-            engines.append("keras")
-    from .profile import sgemm_peak
+    engines, skipped = available_engines(with_keras, with_torch)
     t0 = time.time()
+    size, copy_mb = (512, 64) if quick else (1024, 256)
     result = {"kind": "quick" if quick else "full", "started_utc":
               time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
-              "machine": machine_info(), "engines": engines, "keras_skipped": keras_note,
+              "machine": machine_info(), "engines": engines, "skipped": skipped,
+              "keras_skipped": skipped.get("keras", ""),
               "config": cfg, "repeats": repeats, "env": env or {},
-              "sgemm_peak_gflops": {"threads_1": sgemm_peak(size=512 if quick else 1024,
-                                                            threads=1),
-                                    "threads_2": sgemm_peak(size=512 if quick else 1024,
-                                                            threads=2)},
+              "sgemm_peak_gflops": {f"threads_{t}": sgemm_peak(size=size, threads=t)
+                                    for t in (1, 2)},
+              "copy_bandwidth_gbs": {f"threads_{t}": copy_bandwidth(megabytes=copy_mb, threads=t)
+                                     for t in (1, 2)},
               "models": []}
     for model in models or cfg["models"]:
         log(f"{model} ...")

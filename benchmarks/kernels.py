@@ -113,10 +113,10 @@ def bn_numpy(x, gamma, beta, dy):
 
 
 def bn_kernels(x, gamma, beta, dy):
-    mean, var = bn_stats(x)
+    mean, var = bn_stats(x.reshape(32, -1, x.shape[-1]))     # per image, as the layer does
     inv = (1.0 / np.sqrt(var + 1e-3)).astype(x.dtype)
     xhat, y = bn_normalize(x, mean, inv, gamma, beta)
-    dg, db = bn_param_grads(dy, xhat)
+    dg, db = bn_param_grads(dy.reshape(32, -1, dy.shape[-1]), xhat.reshape(32, -1, dy.shape[-1]))
     return y, bn_input_grad(dy, xhat, gamma * inv, dg, db)
 
 

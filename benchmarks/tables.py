@@ -9,31 +9,42 @@ def _cell(stats):
     return f"{_fmt(stats['median'])} ({_fmt(stats['min'])}–{_fmt(stats['max'])})"
 
 
+PEER_NAMES = {"keras": "Keras", "torch": "PyTorch"}
+
+
 def _label(m):
     return f"vgg16 ({m['width']})" if m["model"] == "vgg16" else m["model"]
 
 
+def _peers(result):
+    return [e for e in result["engines"] if e != "nnlite"]
+
+
+def _ratio_cells(m, kind, batch, peers):
+    return [f"**{m[f'ratio_nnlite_over_{p}'][kind][batch]:.2f}×**" for p in peers]
+
+
 def markdown(result):
-    """The tables of one run: training, inference, latency/RSS/warm-up."""
-    engines = result["engines"]
-    both = "keras" in engines
+    """The tables of one run: training, inference, latency/RSS/warm-up; a ratio column per
+    peer engine (Keras, PyTorch) that ran."""
+    engines, peers = result["engines"], _peers(result)
+    ratio_heads = "".join(f" nnlite/{PEER_NAMES.get(p, p)} |" for p in peers)
+    align = "|---|---:|" + "---:|" * (len(engines) + len(peers))
     lines = ["### Training samples/s (median over interleaved repeats, min–max; steady state: "
              "first batch end to last batch end of each `fit`)", "",
-             "| model | batch | " + " | ".join(engines) + (" | nnlite/Keras |" if both else " |"),
-             "|---|---:|" + "---:|" * (len(engines) + both)]
+             "| model | batch | " + " | ".join(engines) + " |" + ratio_heads, align]
     for m in result["models"]:
         for b in m["engines"]["nnlite"]["train"]:
             row = [_cell(m["engines"][e]["train"][b]["samples_per_s"]) for e in engines]
-            ratio = [f"**{m['ratio_nnlite_over_keras']['train'][b]:.2f}×**"] if both else []
-            lines.append(f"| {_label(m)} | {b} | " + " | ".join(row + ratio) + " |")
+            lines.append(f"| {_label(m)} | {b} | " + " | ".join(
+                row + _ratio_cells(m, "train", b, peers)) + " |")
     lines += ["", "### Inference samples/s (`predict`, median, min–max)", "",
-              "| model | batch | " + " | ".join(engines) + (" | nnlite/Keras |" if both else " |"),
-              "|---|---:|" + "---:|" * (len(engines) + both)]
+              "| model | batch | " + " | ".join(engines) + " |" + ratio_heads, align]
     for m in result["models"]:
         for b in m["engines"]["nnlite"]["predict"]:
             row = [_cell(m["engines"][e]["predict"][b]["samples_per_s"]) for e in engines]
-            ratio = [f"**{m['ratio_nnlite_over_keras']['predict'][b]:.2f}×**"] if both else []
-            lines.append(f"| {_label(m)} | {b} | " + " | ".join(row + ratio) + " |")
+            lines.append(f"| {_label(m)} | {b} | " + " | ".join(
+                row + _ratio_cells(m, "predict", b, peers)) + " |")
     lines += ["", "### Single-image latency, peak RSS, warm-up", "",
               "| model | engine | latency median ms (p90) | peak RSS MB (after batch-32 warm-up / "
               "whole run) | build s | first `fit` call s (batch 32) |",
@@ -49,6 +60,9 @@ def markdown(result):
                          f"({r['latency_ms']['p90']:.2f}) | "
                          f"{'' if rss32 is None else f'{rss32:,.0f} / '}{r['peak_rss_mb']:,.0f} | "
                          f"{s['build_s']:.2f} | {'' if first is None else f'{first:.2f}'} |")
+    skipped = result.get("skipped") or {}
+    if skipped:
+        lines += [""] + [f"Not run: {PEER_NAMES.get(p, p)} ({why})." for p, why in skipped.items()]
     return "\n".join(lines)
 
 
@@ -59,7 +73,7 @@ def plot(result, path):
     import matplotlib.pyplot as plt
     models = [m for m in result["models"] if len(m["engines"]["nnlite"]["train"]) > 1]
     fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 4.0), squeeze=False)
-    colors = {"nnlite": "tab:blue", "keras": "tab:orange"}
+    colors = {"nnlite": "tab:blue", "keras": "tab:orange", "torch": "tab:red"}
     for ax, m in zip(axes[0], models):
         for e in result["engines"]:
             tr = m["engines"][e]["train"]

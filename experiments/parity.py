@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RESULTS = os.path.join(HERE, "results")
+RESULTS = os.environ.get("NNLITE_RESULTS") or os.path.join(HERE, "results")   # as common.py
 JSON_PATH = os.path.join(RESULTS, "parity.json")                       # training runs
 NUMERICAL_JSON = os.path.join(RESULTS, "parity_numerical.json")        # compare tables
 MD_PATH = os.path.join(RESULTS, "parity.md")
@@ -78,9 +78,10 @@ def machine_info():
     import keras
     import numba
     import tensorflow as tf
+    from experiments.common import cpu_name
     return {"python": platform.python_version(), "numpy": np.__version__,
             "numba": numba.__version__, "tensorflow": tf.__version__, "keras": keras.__version__,
-            "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "cpu": cpu_name(), "cores": os.cpu_count(),
             "threads_env": {k: os.environ[k] for k in (
                 "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS",
                 "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "NNLITE_NUM_THREADS") if k in os.environ},
@@ -257,9 +258,14 @@ def main(argv=None):
     else:
         from experiments.parity_report import write_report
         import glob
+        from experiments.parity_study import nnlite_records
+        from experiments.plan import parity_nnlite_runs
         paths = args.json or [JSON_PATH] + sorted(
             glob.glob(os.path.join(RESULTS, "parity_runs_*.json")))
-        write_report(paths, args.numerical_json, args.md)
+        paths = [p for p in paths if os.path.isfile(p)]
+        extra = [r for protocol, runs in parity_nnlite_runs().items()
+                 for r in nnlite_records(protocol, runs)]
+        write_report(paths, args.numerical_json, args.md, extra_runs=extra)
 
 
 if __name__ == "__main__":

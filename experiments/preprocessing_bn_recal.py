@@ -1,5 +1,7 @@
 """Experiment 3b: the CNN preprocessing runs scored again after re-estimating BatchNorm's
-statistics ("precise BN").
+statistics ("precise BN"). Written for an earlier, compute-reduced CNN protocol (one epoch on
+6,000 images); the study's CNN runs now train for 7,500 steps, where the moving statistics
+have settled, so the driver does not run this step.
 
 Why: the compute-reduced CNN protocol trains for only 188 steps, and BatchNorm's moving
 averages (momentum 0.99, Keras' default) still carry 0.99^188 = 15 % of their initial values

@@ -9,10 +9,15 @@
 
 The package's floors (what may import what) are in docs/architecture.md.
 """
+# first, before the heavy imports: a Ctrl+C while the `nnlite` command starts prints one line
+from .commands.common import quiet_startup_interrupt
+
+quiet_startup_interrupt()
+
 from . import (callbacks, datasets, initializers, inspect, layers, losses, optimizers,
                regularizers, schedules, zoo)
 from .errors import (ChecksumError, ConfigError, DataError, InputError, ModelFileError,
-                     NNLiteError, NonFiniteError)
+                     NNLiteError, NonFiniteError, ResumeError)
 from .loading import load_model
 from .sequential import Sequential
 
@@ -21,4 +26,4 @@ __version__ = "0.1.0"
 __all__ = ["Sequential", "load_model", "layers", "optimizers", "losses", "initializers",
            "regularizers", "schedules", "callbacks", "datasets", "inspect", "zoo",
            "NNLiteError", "InputError", "ConfigError", "DataError", "ChecksumError",
-           "ModelFileError", "NonFiniteError"]
+           "ModelFileError", "NonFiniteError", "ResumeError"]

@@ -27,7 +27,9 @@ class Callback:
 
 class History(Callback):
     """``history.history`` maps each metric to its per-epoch values; ``history.epoch`` lists
-    the epoch indices."""
+    the epoch indices; ``bn_recalibration`` says whether fit re-estimated BatchNormalization's
+    statistics at its end (a dict, see nnlite/recalibration.py) or not (None)."""
+    bn_recalibration = None
 
     def __init__(self):
         self.history, self.epoch = {}, []

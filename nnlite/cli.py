@@ -7,19 +7,19 @@ inside the functions that use them, so ``nnlite --help`` stays fast.
 The drawing app, the benchmark and the Keras comparison are not part of the library; they run
 from a checkout: ``python -m apps``, ``python -m benchmarks``, ``python -m baselines compare``.
 """
-import argparse
 import sys
 
 from . import __version__
 from .commands import data, evaluate, trace, train
-from .errors import NNLiteError
+from .commands.arguments import ArgumentParser
+from .commands.common import CommandErrors
 
 # subcommand modules, in the order --help shows them
 COMMANDS = {"data": data, "trace": trace, "train": train, "evaluate": evaluate}
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="nnlite",
         description="nnlite: a from-scratch NumPy + Numba neural-network engine for MNIST-sized "
                     "problems. Fetch the data, trace one training step, train and evaluate.",
@@ -33,19 +33,18 @@ def build_parser():
 
 
 def main(argv=None):
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
-    try:
+    """Run the ``nnlite`` command -> exit code: 0 done, 2 refused (the message says why),
+    130 interrupted, 1 a bug. See ``nnlite.commands.common.CommandErrors``."""
+    errors = CommandErrors("nnlite")
+    with errors:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "func", None):
+            parser.print_help()
+            return 0
+        errors.prog = f"nnlite {args.command}"
         return args.func(args) or 0
-    except NNLiteError as exc:
-        print(f"nnlite {args.command}: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"nnlite {args.command}: interrupted", file=sys.stderr)
-        return 130
+    return errors.exit_code
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 IDX layout: 4-byte magic (0, 0, type code, number of dims), then each dim as a big-endian
 uint32, then the data. The reader checks the magic, refuses headers that claim absurd sizes
 before allocating, checks the data length against the header, and (for the canonical sets)
+the size the header claims against the canonical file's, before decompressing any data, and
 the SHA-256 of the decompressed bytes.
 """
 import gzip
@@ -46,6 +47,18 @@ SHA256 = {
     },
 }
 
+# Sizes in bytes of the canonical files: decompressed IDX (header + data; the same for both
+# sets) and gzipped as the mirrors serve them (the downloader stops a little past these).
+IDX_BYTES = {name: {"train-images-idx3-ubyte": 47_040_016, "train-labels-idx1-ubyte": 60_008,
+                    "t10k-images-idx3-ubyte": 7_840_016, "t10k-labels-idx1-ubyte": 10_008}
+             for name in ("mnist", "fashion-mnist")}
+GZ_BYTES = {
+    "mnist": {"train-images-idx3-ubyte": 9_912_422, "train-labels-idx1-ubyte": 28_881,
+              "t10k-images-idx3-ubyte": 1_648_877, "t10k-labels-idx1-ubyte": 4_542},
+    "fashion-mnist": {"train-images-idx3-ubyte": 26_421_880, "train-labels-idx1-ubyte": 29_515,
+                      "t10k-images-idx3-ubyte": 4_422_102, "t10k-labels-idx1-ubyte": 5_148},
+}
+
 MIRRORS = {
     "mnist": ["https://ossci-datasets.s3.amazonaws.com/mnist/",
               "https://storage.googleapis.com/cvdf-datasets/mnist/"],
@@ -86,8 +99,12 @@ def _find_file(folder, stem):
     return None
 
 
-def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES):
-    """Read one IDX file (raw or .gz) into an array, checking header, size and checksum."""
+def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES, expected_bytes=None):
+    """Read one IDX file (raw or .gz) into an array, checking header, size and checksum.
+
+    expected_bytes: the decompressed file's exact size (header + data), known for the
+    canonical files (``IDX_BYTES``): a header claiming another size is refused before any data
+    is decompressed."""
     path = os.fspath(path)
     opener = gzip.open if path.endswith(".gz") else open
     digest = hashlib.sha256()
@@ -110,6 +127,10 @@ def read_idx(path, expected_sha256=None, max_bytes=MAX_IDX_BYTES):
             if math.prod(max(d, 1) for d in dims) * dtype.itemsize > max_bytes:
                 raise DataError(f"{path}: IDX header claims shape {dims} ({n_bytes:,} bytes), "
                                 f"more than the {max_bytes:,} allowed; refusing to allocate")
+            claimed = len(head) + len(dims_raw) + n_bytes
+            if expected_bytes is not None and claimed != expected_bytes:
+                raise DataError(f"{path}: IDX header claims shape {dims} ({claimed:,} bytes "
+                                f"decompressed); the canonical file has {expected_bytes:,}")
             data = read_at_most(fh, n_bytes)
             if len(data) < n_bytes:
                 raise DataError(f"{path}: truncated: header claims shape {dims} ({n_bytes:,} "
@@ -144,7 +165,8 @@ def load(name, path=None, verify=True):
             out = {}
             for key, file in found.items():
                 stem = FILES[key]
-                out[key] = read_idx(file, SHA256[name][stem] if verify else None)
+                out[key] = read_idx(file, SHA256[name][stem] if verify else None,
+                                    expected_bytes=IDX_BYTES[name][stem] if verify else None)
             _check_pairs(out, folder)
             return (out["x_train"], out["y_train"]), (out["x_test"], out["y_test"])
         missing = [FILES[k] for k, v in found.items() if not v]

@@ -6,6 +6,7 @@ found::
 
     NNLiteError
     ├── InputError          wrong shape / rank / dtype / labels / empty or non-finite data
+    │   └── ResumeError     a checkpoint written by another run than this fit call
     ├── ConfigError         bad layer or model configuration (unknown layer, absurd sizes)
     ├── DataError           dataset files: missing, truncated, bad magic, bad header
     │   └── ChecksumError   a file's SHA-256 differs from the canonical one
@@ -21,6 +22,11 @@ class NNLiteError(Exception):
 
 class InputError(NNLiteError, ValueError):
     """An array or argument given to nnlite has the wrong shape, dtype or values."""
+
+
+class ResumeError(InputError):
+    """``fit(resume=...)``: the checkpoint was written by another run (architecture, optimizer,
+    learning rate, loss, data size, batch size, shuffling, callbacks); the message names both."""
 
 
 class ConfigError(NNLiteError, ValueError):

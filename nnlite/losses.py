@@ -39,7 +39,7 @@ LOSSES = {"sparse_categorical_crossentropy": SparseCategoricalCrossentropy}
 def get(loss):
     if isinstance(loss, SparseCategoricalCrossentropy):
         return loss
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise ConfigError(f"unknown loss {loss!r}; nnlite has {sorted(LOSSES)} "
                           "(on logits: models output logits, not probabilities)")
     return LOSSES[loss]()

@@ -1,30 +1,46 @@
 """The model-file format: one .npz (a zip of .npy arrays) holding the architecture as JSON plus
 every weight and state array. Never pickle. Checkpoints use the same container.
 
-Reading does NOT call ``np.load``: numpy would allocate an array from the .npy header before
-reading it, so a hostile header claiming 10^12 items could exhaust memory. Instead each member's
-header is parsed, its dtype must be a plain number type, and its size must equal the bytes the
-zip actually holds, before anything is allocated.
+Reading costs only what the file's own metadata justifies (``ModelFile``), in this order:
+
+1. the zip's end record is read by hand: more members than a model can have, or a larger
+   central directory than theirs, is refused before ``zipfile`` parses a single entry;
+2. from the directory: duplicate names, names other than ``*.npy``, compression other than
+   stored/deflate, sizes the file cannot hold;
+3. the metadata member is read FIRST (at most 1 MiB), its JSON nesting depth measured without
+   parsing (at most 32), then parsed;
+4. the caller turns the metadata into the exact arrays it implies, {name: (shape, dtype)}
+   (``nnlite.bounds.expected_arrays``), and ``read_arrays`` refuses any member that is
+   unexpected, missing, or whose directory size is not the .npy header + shape x dtype, and
+   arrays inflating beyond 64 MiB + 64x the file's size, before inflating any;
+5. then each member is inflated: its .npy header parsed by hand (never ``np.load``, which would
+   allocate from a hostile header), checked against the expected shape and dtype, and its
+   bytes read in chunks (``nnlite.npz`` reads the bytes; this module says what must be there).
 """
 import json
-import math
 import os
 import zipfile
 
 import numpy as np
 
-from .errors import ConfigError, ModelFileError, NNLiteError
-from .files import atomic_write, read_at_most
-from .layers import REGISTRY
+from .errors import ConfigError, ModelFileError
+from .files import atomic_write
+from .npz import check_end_record, json_depth, npy_sizes, read_npy
 
 FORMAT = "nnlite.Sequential"
 VERSION = 1
 META_KEY = "__nnlite__"
-MAX_TOTAL_BYTES = 4 << 30        # 4 GiB: far above VGG16 (60 MB), far below "absurd"
-MAX_META_BYTES = 1 << 20
 MAX_LAYERS = 1000
-MAX_DEFLATE_RATIO = 1100
-MAX_PARAMS = 1_000_000_000
+# a layer's params and state (BatchNorm: 4) plus two optimizer slots per trained array (Adam)
+MAX_ARRAYS_PER_LAYER = 8
+MAX_CALLBACK_ARRAYS = 64
+MAX_MEMBERS = 1 + MAX_ARRAYS_PER_LAYER * MAX_LAYERS + MAX_CALLBACK_ARRAYS
+MAX_DIRECTORY_BYTES = MAX_MEMBERS * 128     # an entry: 46 bytes, a short name, small extras
+MAX_META_BYTES = 1 << 20
+MAX_JSON_DEPTH = 32
+MAX_TOTAL_BYTES = 4 << 30        # 4 GiB: far above VGG16 (60 MB), far below "absurd"
+FREE_BYTES, MAX_EXPANSION = 64 << 20, 64   # arrays may inflate to 64 MiB + 64x the file
+NON_NEGATIVE_ARRAYS = ("moving_variance",)  # BatchNorm: sqrt(var + eps) of a negative is NaN
 
 
 # -- writing ---------------------------------------------------------------------------------
@@ -40,98 +56,144 @@ def write_npz(path, meta, arrays):
 
 
 # -- reading ---------------------------------------------------------------------------------
-def read_npz(path, max_total_bytes=MAX_TOTAL_BYTES):
-    """Safely read a file written by ``write_npz`` -> (meta dict, {name: array})."""
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise ModelFileError(f"model file not found: {path}")
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
-        raise ModelFileError(f"{path}: not an nnlite model file (not a valid .npz/zip: {exc})") from None
-    arrays = {}
-    with zf:
-        infos = zf.infolist()
-        if sum(i.file_size for i in infos) > max_total_bytes:
-            raise ModelFileError(f"{path}: claims {sum(i.file_size for i in infos):,} bytes of "
-                                 f"arrays, more than the {max_total_bytes:,} allowed")
-        archive_size = os.path.getsize(path)
+class ModelFile:
+    """A model file or checkpoint open for reading: directory checked, ``meta`` read and
+    parsed. Use as ``with ModelFile(path) as mf: ... mf.read_arrays(expected) ...``."""
+
+    def __init__(self, path):
+        self.source = os.fspath(path)
+        if not os.path.isfile(self.source):
+            raise ModelFileError(f"model file not found: {self.source}")
+        self.size = os.path.getsize(self.source)
+        self._fh = open(self.source, "rb")
+        try:
+            check_end_record(self._fh, self.size, MAX_MEMBERS, MAX_DIRECTORY_BYTES, self.source)
+            try:
+                self._zip = zipfile.ZipFile(self._fh)
+            except Exception as exc:    # BadZipFile, NotImplementedError, struct.error, ...
+                raise self._error(f"not an nnlite model file (not a valid .npz/zip: {exc})") \
+                    from None
+            self.members = self._directory()
+            self.meta = self._read_meta()
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self._fh.close()
+
+    def _error(self, message):
+        return ModelFileError(f"{self.source}: {message}")
+
+    def _directory(self):
+        """-> {array name: ZipInfo}, refusing what no nnlite writer produces."""
+        infos = self._zip.infolist()
+        if len(infos) > MAX_MEMBERS:
+            raise self._error(f"{len(infos):,} members, more than a model can have ({MAX_MEMBERS:,})")
+        members = {}
         for info in infos:
-            if not info.filename.endswith(".npy"):
-                raise ModelFileError(f"{path}: unexpected member '{info.filename}'")
-            _check_member_sizes(info, archive_size, path)
-            arrays[info.filename[:-4]] = _read_member(zf, info, path)
-    raw = arrays.pop(META_KEY, None)
-    if raw is None or raw.dtype != np.uint8 or raw.ndim != 1 or raw.size > MAX_META_BYTES:
-        raise ModelFileError(f"{path}: no nnlite metadata inside (a foreign .npz?)")
-    try:
-        meta = json.loads(raw.tobytes().decode())
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: metadata is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{path}: metadata must be a JSON object")
-    return meta, arrays
+            name = info.filename
+            if not name.endswith(".npy"):
+                raise self._error(f"unexpected member '{name}'")
+            if name[:-4] in members:
+                raise self._error(f"member '{name}' appears twice")
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise self._error(f"member '{name}' uses compression {info.compress_type}; "
+                                  "only stored and deflate are read")
+            stored = info.compress_type == zipfile.ZIP_STORED
+            if info.compress_size > self.size or (stored and info.file_size != info.compress_size):
+                raise self._error(f"member '{name}' claims {info.file_size:,} bytes from "
+                                  f"{info.compress_size:,} stored in a {self.size:,}-byte file")
+            members[name[:-4]] = info
+        return members
+
+    def _check_total(self):
+        """However consistent, the arrays may not inflate beyond 64 MiB + 64x the file."""
+        total = sum(i.file_size for i in self.members.values())
+        limit = min(MAX_TOTAL_BYTES, FREE_BYTES + MAX_EXPANSION * self.size)
+        if total > limit:
+            raise self._error(f"its members inflate to {total:,} bytes, more than the {limit:,} "
+                              f"allowed for a {self.size:,}-byte file")
+
+    def _read_meta(self):
+        info = self.members.get(META_KEY)
+        if info is None:
+            raise self._error("no nnlite metadata inside (a foreign .npz?)")
+        if info.file_size > MAX_META_BYTES + 4096:
+            raise self._error(f"metadata of {info.file_size:,} bytes, more than {MAX_META_BYTES:,}")
+        raw = self._read_member(META_KEY)
+        if raw.dtype != np.uint8 or raw.ndim != 1:
+            raise self._error("no nnlite metadata inside (a foreign .npz?)")
+        depth = json_depth(raw)
+        if depth > MAX_JSON_DEPTH:
+            raise self._error(f"metadata JSON nested {depth} deep, more than {MAX_JSON_DEPTH}")
+        try:
+            meta = json.loads(raw.tobytes().decode())
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+            raise self._error(f"metadata is not valid JSON ({exc})") from None
+        if not isinstance(meta, dict):
+            raise self._error("metadata must be a JSON object")
+        return meta
+
+    def read_arrays(self, expected):
+        """``expected``: {name: (shape, dtype)}, every array the file must hold, nothing else.
+        Checks the directory against it, then -> an iterator of (name, array), one member
+        inflated at a time, each exactly of its expected shape and dtype."""
+        names = set(self.members) - {META_KEY}
+        for what, extra in (("unexpected member", names - set(expected)),
+                            ("missing array", set(expected) - names)):
+            if extra:
+                more = f" (and {len(extra) - 1:,} more)" if len(extra) > 1 else ""
+                raise self._error(f"{what} '{sorted(extra)[0]}'{more}")
+        for name, (shape, dtype) in expected.items():
+            sizes = npy_sizes(shape, dtype)
+            if self.members[name].file_size not in sizes:
+                raise self._error(f"member '{name}' holds {self.members[name].file_size:,} bytes;"
+                                  f" a {np.dtype(dtype)} array of shape {tuple(shape)} takes "
+                                  f"{sizes[0]:,}")
+        self._check_total()
+        return ((name, self._read_member(name, shape, dtype))
+                for name, (shape, dtype) in expected.items())
+
+    def _read_member(self, name, shape=None, dtype=None):
+        return read_npy(self._zip, self.members[name], f"{self.source}: member '{name}'",
+                        shape, dtype)
 
 
-def _check_member_sizes(info, archive_size, path):
-    """The zip directory's size claims must be physically possible for this file."""
-    if info.compress_size > archive_size:
-        raise ModelFileError(f"{path}: member '{info.filename}' claims {info.compress_size:,} "
-                             f"stored bytes, more than the whole file ({archive_size:,})")
-    stored = info.compress_type == zipfile.ZIP_STORED
-    # deflate cannot compress by more than ~1032x, so a larger claimed ratio is a lie
-    if (stored and info.file_size != info.compress_size) or (
-            info.file_size > MAX_DEFLATE_RATIO * info.compress_size + 1024):
-        raise ModelFileError(f"{path}: member '{info.filename}' claims {info.file_size:,} bytes "
-                             f"from {info.compress_size:,} stored; impossible, refusing")
-
-
-def _read_member(zf, info, path):
-    name = info.filename
-    try:
-        with zf.open(info) as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version == (2, 0):
-                shape, fortran, dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ModelFileError(f"{path}: member '{name}' has .npy version {version}")
-            if dtype.hasobject or dtype.kind not in "biuf" or dtype.fields is not None:
-                raise ModelFileError(f"{path}: member '{name}' has dtype {dtype}; only plain "
-                                     "numeric arrays are allowed (object arrays would need pickle)")
-            if any(d < 0 for d in shape):
-                raise ModelFileError(f"{path}: member '{name}' claims negative shape {shape}")
-            count = int(np.prod(shape, dtype=object)) if shape else 1
-            header_len = fh.tell()
-            expected = count * dtype.itemsize
-            if expected != info.file_size - header_len:
-                raise ModelFileError(f"{path}: member '{name}' claims shape {shape} "
-                                     f"({expected:,} bytes) but holds {info.file_size - header_len:,}")
-            data = read_at_most(fh, expected)
-            if len(data) != expected:
-                raise ModelFileError(f"{path}: member '{name}' is truncated")
-            arr = np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-    except NNLiteError:
-        raise
-    except Exception as exc:   # truncated zip, bad CRC, malformed header, ...
-        raise ModelFileError(f"{path}: member '{name}' is corrupt ({type(exc).__name__}: {exc})") from None
-    return np.array(arr)    # own, writable copy
+def read_npz(path):
+    """-> (meta, {name: array}): a whole file as its own headers describe it, for inspecting
+    files (tests, experiments). Same directory and metadata checks as ``ModelFile``;
+    ``load_model`` and ``load_checkpoint`` also require the exact members the metadata implies."""
+    with ModelFile(path) as mf:
+        mf._check_total()
+        return mf.meta, {name: mf._read_member(name) for name in mf.members if name != META_KEY}
 
 
 # -- models ----------------------------------------------------------------------------------
+def check_format(meta, source):
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(f"{source}: format is {meta.get('format')!r}, expected {FORMAT!r}")
+    if meta.get("version") != VERSION:
+        raise ModelFileError(f"{source}: format version {meta.get('version')!r} is not "
+                             f"supported (this nnlite reads version {VERSION})")
+
+
 def model_config(model):
     return {"format": FORMAT, "version": VERSION, "name": model.name,
-            "input_shape": list(model.input_shape),
+            "input_shape": list(model.input_shape), "class_names": model.class_names,
             "layers": [{"class": type(l).__name__, "config": l.get_config()} for l in model.layers]}
 
 
 def model_arrays(model):
-    arrays = {}
-    for i, layer in enumerate(model.layers):
-        for k, a in list(layer.params.items()) + list(layer.state.items()):
-            arrays[f"layers/{i}/{k}"] = a
-    return arrays
+    """{'layers/<i>/<key>': array} for every param and state array, in the model's order."""
+    return {f"layers/{i}/{k}": a for i, layer in enumerate(model.layers)
+            for k, a in list(layer.params.items()) + list(layer.state.items())}
 
 
 def save_model(model, path):
@@ -141,74 +203,24 @@ def save_model(model, path):
     write_npz(path, model_config(model), model_arrays(model))
 
 
-def layers_from_config(meta, source="config", max_params=MAX_PARAMS):
-    """Check a model config and create its (unbuilt) layers, refusing anything unknown.
-
-    -> (layers, input_shape, name). ``max_params``: refuse architectures with more values than
-    this, counted from the config alone before anything is allocated (``load_model`` passes the
-    number of values the file really holds, so a config cannot make us allocate more than the
-    file's own size)."""
-    if not isinstance(meta, dict):
-        raise ModelFileError(f"{source}: the model config must be a JSON object")
-    if meta.get("format") != FORMAT:
-        raise ModelFileError(f"{source}: format is {meta.get('format')!r}, expected {FORMAT!r}")
-    if meta.get("version") != VERSION:
-        raise ModelFileError(f"{source}: format version {meta.get('version')!r} is not "
-                             f"supported (this nnlite reads version {VERSION})")
-    layers_cfg, shape = meta.get("layers"), meta.get("input_shape")
-    if not isinstance(layers_cfg, list) or not 0 < len(layers_cfg) <= MAX_LAYERS:
-        raise ModelFileError(f"{source}: 'layers' must be a list of 1..{MAX_LAYERS} layers")
-    if (not isinstance(shape, list) or not 1 <= len(shape) <= 4
-            or not all(isinstance(s, int) and not isinstance(s, bool) and 0 < s <= 100_000
-                       for s in shape)
-            or math.prod(shape) > 50_000_000):
-        raise ModelFileError(f"{source}: absurd input_shape {shape!r}")
-    layers = []
-    for i, entry in enumerate(layers_cfg):
-        if not isinstance(entry, dict) or not isinstance(entry.get("class"), str) \
-                or entry["class"] not in REGISTRY:
-            cls = entry.get("class") if isinstance(entry, dict) else entry
-            raise ModelFileError(f"{source}: layer {i} names unknown class {cls!r}; "
-                                 f"known: {sorted(REGISTRY)}")
-        cfg = entry.get("config")
-        if not isinstance(cfg, dict):
-            raise ModelFileError(f"{source}: layer {i} has no config object")
-        try:
-            layers.append(REGISTRY[entry["class"]].from_config(cfg))
-        except (NNLiteError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"{source}: layer {i} ({entry['class']}): {exc}") from None
-    _check_size(layers, shape, source, max_params)
-    return layers, tuple(shape), str(meta.get("name", "sequential"))[:100]
-
-
-def _check_size(layers, shape, source, limit):
-    """Count the values every layer would create, from shapes alone, before allocating."""
-    total, cur = 0, tuple(shape)
-    try:
-        for layer in layers:
-            total += layer.count_params_for(cur)
-            if total > limit:
-                raise ModelFileError(f"{source}: the architecture needs more than {limit:,} "
-                                     "parameters, the most allowed (at most 10^9, and never "
-                                     "more values than the file holds); refusing")
-            cur = tuple(layer.compute_output_shape(cur))
-    except (NNLiteError, TypeError, ValueError, IndexError) as exc:
-        if isinstance(exc, ModelFileError):
-            raise
-        raise ModelFileError(f"{source}: layers do not fit the input shape {shape}: {exc}") from None
+def check_array_values(key, arr, source):
+    """Weights must be finite; a variance non-negative (its square root feeds inference)."""
+    if not np.isfinite(arr).all():
+        raise ModelFileError(f"{source}: array '{key}' contains NaN/Inf")
+    if key.rsplit("/", 1)[-1] in NON_NEGATIVE_ARRAYS and (arr < 0).any():
+        raise ModelFileError(f"{source}: array '{key}' has negative values")
 
 
 def load_arrays_into(model, arrays, source):
-    for i, layer in enumerate(model.layers):
-        for store in (layer.params, layer.state):
-            for k, dst in store.items():
-                key = f"layers/{i}/{k}"
-                if key not in arrays:
-                    raise ModelFileError(f"{source}: missing array '{key}'")
-                src = arrays[key]
-                if src.shape != dst.shape:
-                    raise ModelFileError(f"{source}: array '{key}' has shape {src.shape}, the "
-                                         f"architecture needs {dst.shape}")
-                if not np.isfinite(src).all():
-                    raise ModelFileError(f"{source}: array '{key}' contains NaN/Inf")
-                dst[...] = src
+    """Copy (name, array) pairs into ``model``'s arrays; every one must be there, finite."""
+    targets, filled = model_arrays(model), set()
+    for key, src in arrays:
+        dst = targets.get(key)
+        if dst is None or src.shape != dst.shape:
+            raise ModelFileError(f"{source}: array '{key}' {src.shape} is not one of the "
+                                 "architecture's")
+        check_array_values(key, src, source)
+        dst[...] = src
+        filled.add(key)
+    if filled != set(targets):
+        raise ModelFileError(f"{source}: missing array '{sorted(set(targets) - filled)[0]}'")

@@ -5,21 +5,18 @@ Adam follows Keras 3 (keras/src/optimizers/adam.py) exactly, with t = step + 1:
     m += (g - m) (1 - beta_1);   v += (g^2 - v) (1 - beta_2)
     w -= alpha * m / (sqrt(v) + epsilon)        <- epsilon on sqrt of the UNcorrected v
 """
-import math
-
 import numpy as np
 
 from .errors import ConfigError
 from .ops import adam_update, sgd_momentum_update
+from .validation import real
 
 
 class Optimizer:
     def __init__(self, learning_rate):
         if not callable(learning_rate):
-            if not (isinstance(learning_rate, (int, float)) and math.isfinite(learning_rate)
-                    and learning_rate > 0):
-                raise ConfigError(f"learning_rate must be a positive number or a schedule, "
-                                  f"got {learning_rate!r}")
+            learning_rate = real(learning_rate, "learning_rate", lambda v: v > 0,
+                                 "a positive number or a schedule")
         self.learning_rate = learning_rate
         self.iterations = 0          # steps taken so far
         self.slots = None            # list (per parameter) of dicts of arrays
@@ -57,21 +54,28 @@ class Optimizer:
 class Adam(Optimizer):
     def __init__(self, learning_rate=1e-3, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
-        if not (0 <= beta_1 < 1 and 0 <= beta_2 < 1 and epsilon > 0):
-            raise ConfigError("Adam needs 0 <= beta_1, beta_2 < 1 and epsilon > 0")
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self.beta_1, self.beta_2 = (real(b, f"Adam {name}", lambda v: 0 <= v < 1,
+                                         "a number in [0, 1)")
+                                    for b, name in ((beta_1, "beta_1"), (beta_2, "beta_2")))
+        self.epsilon = real(epsilon, "Adam epsilon", lambda v: v > 0, "a number > 0")
 
     def new_slots(self, p):
         return {"m": np.zeros(p.size, p.dtype), "v": np.zeros(p.size, p.dtype)}
 
-    def update(self, w, g, slots, lr):
-        # As Keras: the bias corrections are computed in w's dtype from betas that went through
-        # float32 (Keras turns the Python floats into float32 tensors before casting them); in
-        # double precision this moves alpha by 7e-6 relative at t=1, which parity tests see.
-        cast = w.dtype.type
-        t = cast(self.iterations + 1)
+    def step_size(self, lr, t, dtype=np.float32):
+        """alpha = lr * sqrt(1 - beta_2^t) / (1 - beta_1^t), as ``update`` uses it at step t.
+
+        As Keras: the bias corrections are computed in the weights' dtype from betas that went
+        through float32 (Keras turns the Python floats into float32 tensors before casting
+        them); in double precision this moves alpha by 7e-6 relative at t=1, which parity
+        tests see."""
+        cast = np.dtype(dtype).type
         b1, b2 = cast(np.float32(self.beta_1)), cast(np.float32(self.beta_2))
-        alpha = cast(lr) * np.sqrt(cast(1) - b2 ** t) / (cast(1) - b1 ** t)
+        return cast(lr) * np.sqrt(cast(1) - b2 ** cast(t)) / (cast(1) - b1 ** cast(t))
+
+    def update(self, w, g, slots, lr):
+        cast = w.dtype.type
+        alpha = self.step_size(lr, self.iterations + 1, w.dtype)
         adam_update(w, g, slots["m"], slots["v"], cast(alpha), float(self.beta_1),
                     float(self.beta_2), cast(self.epsilon))   # 1 - beta in double, as Keras
 
@@ -85,9 +89,10 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False):
         super().__init__(learning_rate)
-        if not 0 <= momentum < 1:
-            raise ConfigError(f"SGD momentum must be in [0, 1), got {momentum}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = real(momentum, "SGD momentum", lambda v: 0 <= v < 1, "a number in [0, 1)")
+        if not isinstance(nesterov, (bool, np.bool_)):
+            raise ConfigError(f"SGD nesterov must be True or False, got {nesterov!r}")
+        self.nesterov = bool(nesterov)
 
     def new_slots(self, p):
         return {"velocity": np.zeros(p.size, p.dtype)} if self.momentum else {}

@@ -22,6 +22,7 @@ import numpy as np
 from . import zoo
 from .datasets import CLASS_NAMES, load
 from .errors import ConfigError
+from .layers import Deskew, Rescaling
 from .optimizers import Adam
 from .preprocess import AUGMENTATIONS, deskew, scale01
 from .schedules import CosineDecay, StepDecay
@@ -35,11 +36,11 @@ COSINE_ALPHA = 0.01     # "cosine": decay over the whole run to 1 % of the rate
 STEP_PARTS = 4          # "step": multiply the rate by STEP_FACTOR every quarter of the run
 STEP_FACTOR = 0.5
 
-# what the saved model file expects as input, per preprocessing
+# what the saved model file expects as input, per preprocessing: always [0, 1] images
 INPUT_NOTES = {"scale": "[0, 1] images",
-               "standardize": "[0, 1] images (standardised inside)",
-               "deskew": "DESKEWED [0, 1] images (nnlite.preprocess.deskew)",
-               "raw": "RAW 0-255 images"}
+               "standardize": "[0, 1] images (standardised inside: a Rescaling layer)",
+               "deskew": "[0, 1] images (deskewed inside: a Deskew layer)",
+               "raw": "[0, 1] images (scaled to 0-255 inside: a Rescaling layer)"}
 
 
 def _choice(value, name, choices):
@@ -58,8 +59,9 @@ def _real(value, name, ok, rule):
 class Recipe:
     """One training run's settings. Defaults: the study's protocol.
 
-    model: zoo name; preprocess: "scale" (pixels / 255), "standardize" (a Rescaling layer
-    inside the model applies MNIST's mean/std), "deskew", "raw" (0-255 floats);
+    model: zoo name; preprocess: "scale" (pixels / 255), "standardize" (MNIST's mean/std),
+    "deskew" (moments), "raw" (0-255 values); all but "scale" are layers inside the model,
+    so every model file takes [0, 1] images;
     validation_split: the LAST fraction of the training set (Keras semantics);
     limit: use only the first N training images; width: VGG16 width multiplier;
     dropout: None = the zoo model's default (ann/cnn 0, vgg16 0.5)."""
@@ -137,26 +139,40 @@ TUNED = {
 
 
 # -- data ---------------------------------------------------------------------------------------
-def prepare_images(x_uint8, preprocess):
-    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) as a model trained with ``preprocess``
-    expects ("standardize" gives [0, 1] images: the model standardises inside)."""
+def prepare_images(x_uint8, preprocess="scale", inside_model=True):
+    """uint8 (N, 28, 28) -> float32 (N, 28, 28, 1) in [0, 1], what every model ``build_model``
+    makes takes: its preprocessing is inside it. ``inside_model=False``: for a model WITHOUT
+    those layers (files written before they existed, the Keras baselines), apply "deskew" or
+    "raw" (0-255) to the images themselves ("standardize" is a layer on both engines)."""
     _choice(preprocess, "preprocess", PREPROCESS)
-    x = x_uint8[..., None]
-    if preprocess == "raw":
-        return x.astype(np.float32)
-    x = scale01(x)
-    return deskew(x) if preprocess == "deskew" else x
+    x = scale01(x_uint8[..., None])
+    if inside_model or preprocess in ("scale", "standardize"):
+        return x
+    return deskew(x) if preprocess == "deskew" else x_uint8[..., None].astype(np.float32)
 
 
-def load_data(recipe):
+def load_data(recipe, inside_model=True):
     """-> (x_train, y_train), (x_test, y_test) prepared for ``recipe``: images as
-    ``prepare_images``, int64 labels; the training set not yet split (``recipe.limit``
-    applied)."""
+    ``prepare_images`` (``inside_model`` passed on), int64 labels; the training set not yet
+    split (``recipe.limit`` applied)."""
     (xtr, ytr), (xte, yte) = load(recipe.dataset)
     if recipe.limit:
         xtr, ytr = xtr[:recipe.limit], ytr[:recipe.limit]
-    return ((prepare_images(xtr, recipe.preprocess), ytr.astype(np.int64)),
-            (prepare_images(xte, recipe.preprocess), yte.astype(np.int64)))
+    return ((prepare_images(xtr, recipe.preprocess, inside_model), ytr.astype(np.int64)),
+            (prepare_images(xte, recipe.preprocess, inside_model), yte.astype(np.int64)))
+
+
+def holds_preprocessing(model, preprocess):
+    """Does ``model`` apply ``preprocess`` itself (so it takes [0, 1] images)? True for models
+    ``build_model`` makes; False for older files trained on deskewed or 0-255 images, whose
+    run.json names the preprocessing: feed those ``prepare_images(..., inside_model=False)``."""
+    _choice(preprocess, "preprocess", PREPROCESS)
+    first = model.layers[0] if model.layers else None
+    if preprocess == "deskew":
+        return isinstance(first, Deskew)
+    if preprocess == "raw":
+        return isinstance(first, Rescaling) and (first.scale, first.offset) == (255.0, 0.0)
+    return True
 
 
 def steps_per_epoch(n_images, recipe):
@@ -171,16 +187,27 @@ def model_options(recipe):
     """Keyword options for ``zoo.build(recipe.model, ...)``; ``baselines.models.build`` takes
     the same ones, so both engines build the recipe's model alike."""
     options = {"seed": recipe.seed, "standardize": recipe.preprocess == "standardize"}
-    if recipe.model == "vgg16":
+    if recipe.model in ("vgg16", "vgg16_bn"):
         options["width"] = recipe.width
     if recipe.dropout is not None:
         options["dropout"] = recipe.dropout
     return options
 
 
+def input_layers(preprocess):
+    """The layers that put ``preprocess`` inside a model, before any standardisation:
+    [Deskew()] for "deskew", [Rescaling(255)] for "raw" (the same numbers as feeding 0-255)."""
+    _choice(preprocess, "preprocess", PREPROCESS)
+    return {"deskew": [Deskew()], "raw": [Rescaling(255.0)]}.get(preprocess, [])
+
+
 def build_model(recipe):
-    """The recipe's zoo model (a ``Sequential``, not compiled)."""
-    return zoo.build(recipe.model, **model_options(recipe))
+    """The recipe's zoo model (a ``Sequential``, not compiled), with the recipe's preprocessing
+    inside (``input_layers``, ``model_options``) and its dataset's class names."""
+    model = zoo.build(recipe.model, input_layers=input_layers(recipe.preprocess),
+                      **model_options(recipe))
+    model.class_names = CLASS_NAMES[recipe.dataset]
+    return model
 
 
 def learning_rate(recipe, steps_per_epoch):

@@ -2,15 +2,14 @@
 import numpy as np
 
 from .errors import ConfigError
+from .validation import real
 
 
 class L2:
     """Adds ``c * sum(w**2)`` to the loss (no 1/2, as Keras); its gradient is ``2 c w``."""
 
     def __init__(self, c=0.01):
-        if not np.isfinite(c) or c < 0:
-            raise ConfigError(f"l2 factor must be a finite number >= 0, got {c!r}")
-        self.c = float(c)
+        self.c = real(c, "l2 factor", lambda v: v >= 0, "a finite number >= 0")
 
     def loss(self, w):
         return self.c * float(np.sum(np.square(w, dtype=w.dtype)))

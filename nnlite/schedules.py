@@ -2,16 +2,16 @@
 LearningRateSchedule. For per-epoch schedules use callbacks.LearningRateScheduler."""
 import math
 
-from .errors import ConfigError
+from .validation import positive_int, real
 
 
 class StepDecay:
     """lr = initial * factor ** floor(step / every)."""
 
     def __init__(self, initial, every, factor=0.5):
-        if every <= 0 or initial <= 0 or factor <= 0:
-            raise ConfigError("StepDecay needs initial > 0, every > 0, factor > 0")
-        self.initial, self.every, self.factor = float(initial), int(every), float(factor)
+        self.initial = real(initial, "StepDecay initial", lambda v: v > 0, "a number > 0")
+        self.every = positive_int(every, "StepDecay every")
+        self.factor = real(factor, "StepDecay factor", lambda v: v > 0, "a number > 0")
 
     def __call__(self, step):
         return self.initial * self.factor ** (step // self.every)
@@ -25,9 +25,10 @@ class CosineDecay:
     t = min(step, decay_steps) / decay_steps."""
 
     def __init__(self, initial, decay_steps, alpha=0.0):
-        if decay_steps <= 0 or initial <= 0:
-            raise ConfigError("CosineDecay needs initial > 0 and decay_steps > 0")
-        self.initial, self.decay_steps, self.alpha = float(initial), int(decay_steps), float(alpha)
+        self.initial = real(initial, "CosineDecay initial", lambda v: v > 0, "a number > 0")
+        self.decay_steps = positive_int(decay_steps, "CosineDecay decay_steps")
+        self.alpha = real(alpha, "CosineDecay alpha", lambda v: 0 <= v <= 1,
+                          "a number in [0, 1]")
 
     def __call__(self, step):
         t = min(step, self.decay_steps) / self.decay_steps

@@ -8,8 +8,10 @@ Resumability: a checkpoint records the weights, the optimizer's moments and step
 generator's state AT THE START of the current epoch (so the epoch's permutation can be drawn
 again), every layer's generator (Dropout), the augmentation generator's state (for
 ``batch_transform``), the batch position, the running sums of the epoch's metrics and the
-history. Resuming from it replays nothing and skips nothing, so the final weights are
-bit-identical to an uninterrupted run with the same seed.
+history, the callbacks' states and the run's settings. Resuming replays nothing and skips
+nothing: the final weights are bit-identical to an uninterrupted run, or the checkpoint of
+another run is refused (ResumeError). Ctrl+C anywhere in fit saves ``run["pos"]``, the
+position the model is at, and re-raises; a second one inside a step keeps the last checkpoint.
 """
 import math
 import numbers
@@ -19,19 +21,20 @@ import time
 
 import numpy as np
 
+from . import recalibration
 from .callbacks import History
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, run_record, save_checkpoint
 from .errors import ConfigError, DivergenceError, InputError, NonFiniteError
 from .safeguards import DIVERGENCE_FACTOR, SigintGuard, divergence_report, non_finite_message
 from .ops.threads import blas_threads
-from .validation import as_labels, non_negative_int, positive_int
+from .validation import as_labels, fit_options, non_negative_int, positive_int
 
 INTERRUPT_FILE = "nnlite-interrupted.ckpt.npz"
 
 
 def fit(model, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_data=None,
         shuffle=True, callbacks=None, verbose=1, initial_epoch=0, checkpoint_path=None,
-        resume=None, batch_transform=None):
+        resume=None, batch_transform=None, recalibrate_bn="auto"):
     """Train ``model``; returns a ``History``.
 
     checkpoint_path: write a resumable checkpoint there after every epoch (atomically) and on
@@ -40,8 +43,14 @@ def fit(model, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_d
     batch_transform: optional ``f(xb, rng) -> xb'`` applied to every TRAINING batch (not to
         validation), e.g. ``nnlite.preprocess.Augment``; ``rng`` is ``model.augment_rng``, whose
         state is checkpointed, so augmented runs resume bit-identically. Must keep xb's shape.
+    recalibrate_bn: at the end, re-estimate BatchNormalization's moving statistics from the
+        training images: "auto" when the run was too short for them (nnlite/recalibration.py),
+        True always, False never; recorded in ``history.bn_recalibration``.
     """
     model._require_compiled()
+    callbacks, checkpoint_path = fit_options(shuffle, verbose, callbacks, checkpoint_path,
+                                             batch_transform)
+    recalibrate_bn = recalibration.check_option(recalibrate_bn)
     x, y, val = _checked_data(model, x, y, validation_split, validation_data)
     batch_size = positive_int(batch_size, "batch_size")
     epochs = non_negative_int(epochs, "epochs")
@@ -51,27 +60,41 @@ def fit(model, x, y, batch_size=32, epochs=1, validation_split=0.0, validation_d
     for cb in cbs:
         cb.set_model(model)
     model.history, model.stop_training = history, False
+    record = run_record(len(x), batch_size, shuffle, batch_transform)
     if resume is not None:
-        pos = load_checkpoint(resume, model, history)
-        _check_same_run(pos, len(x), batch_size, resume)
+        pos = load_checkpoint(resume, model, history, record, cbs[1:])
         if verbose:
             print(f"resuming from {resume}: epoch {pos['epoch'] + 1}, batch {pos['batch']}",
                   file=sys.stderr)
     run = {"model": model, "x": x, "y": y, "batch_size": batch_size, "epochs": epochs,
            "shuffle": shuffle, "callbacks": cbs, "verbose": verbose, "history": history,
            "checkpoint_path": checkpoint_path, "batch_transform": batch_transform,
-           "loss_limit": None}
+           "loss_limit": None, "recalibrate_bn": recalibrate_bn, "record": record,
+           "pos": pos}     # the position the model is at while a Ctrl+C would lose nothing
     guard = SigintGuard()
-    for cb in cbs:
-        cb.on_train_begin()
     with guard.installed(), blas_threads():      # see nnlite/ops/threads.py
-        for epoch in range(pos["epoch"], epochs):
-            this = _Epoch(run, epoch, pos)
-            pos = _end_epoch(run, this, this.train(guard), val, guard)
-            if model.stop_training:
-                break
-    for cb in cbs:
-        cb.on_train_end()
+        try:
+            for cb in cbs:
+                cb.on_train_begin()
+            for epoch in range(pos["epoch"], epochs):
+                if pos["epoch_rng"] is None:     # so a Ctrl+C before its first batch is exact
+                    pos = {**pos, "epoch_rng": model.shuffle_rng.bit_generator.state}
+                run["pos"] = pos
+                this = _Epoch(run, epoch, pos)
+                pos = _end_epoch(run, this, this.train(guard), val, guard)
+                if model.stop_training:
+                    break
+            history.bn_recalibration = _recalibrate(run)
+            if verbose and history.bn_recalibration:
+                print(recalibration.describe(history.bn_recalibration), file=sys.stderr)
+            for cb in cbs:
+                cb.on_train_end()
+            if guard.requested:                  # a Ctrl+C after the last epoch's checkpoint
+                raise KeyboardInterrupt
+        except KeyboardInterrupt:                # anywhere not handled below: save, re-raise
+            if run["pos"] is not None:
+                _save_on_interrupt(run, run["pos"])
+            raise
     return history
 
 
@@ -136,15 +159,17 @@ class _Epoch:
 
     def train(self, guard):
         """Train the remaining batches -> the epoch's logs {loss, accuracy}."""
-        for cb in self.run["callbacks"]:
-            cb.on_epoch_begin(self.epoch)
-        self.bar = _progress(self.n_batches, self.start, self.epoch, self.run["epochs"],
-                             self.run["verbose"])
+        self.bar = None
         try:
+            for cb in self.run["callbacks"]:
+                cb.on_epoch_begin(self.epoch)
+            self.bar = _progress(self.n_batches, self.start, self.epoch, self.run["epochs"],
+                                 self.run["verbose"])
             for b in range(self.start, self.n_batches):
                 self._batch(b)
                 if guard.requested:
                     raise KeyboardInterrupt
+            self.run["pos"] = self.position()
         except KeyboardInterrupt:
             self._interrupted()
             raise
@@ -180,6 +205,7 @@ class _Epoch:
             self.bar.close()
         path = self.run["checkpoint_path"]
         if self.in_step:
+            self.run["pos"] = None
             kept = (f"the last epoch checkpoint {path} is kept"
                     if path and os.path.exists(path) else "no checkpoint was written")
             print(f"\nstopped inside a step (epoch {self.epoch + 1}, batch {self.completed + 1}); "
@@ -211,6 +237,8 @@ def _end_epoch(run, this, logs, val, guard):
     model, path, epoch = run["model"], run["checkpoint_path"], this.epoch
     pos = _epoch_start(epoch + 1, len(run["x"]), run["batch_size"])
     try:
+        if epoch + 1 == run["epochs"]:      # before the last validation, which then scores it
+            _recalibrate(run)
         if val is not None:
             val_loss, val_acc = model.evaluate(*val)
             logs.update(val_loss=val_loss, val_accuracy=val_acc)
@@ -222,30 +250,30 @@ def _end_epoch(run, this, logs, val, guard):
             cb.on_epoch_end(epoch, logs)
     except KeyboardInterrupt:
         guard.requested = True
-    if guard.requested:
-        _save_on_interrupt(run, pos)
+    if guard.requested:         # before History recorded the epoch: redo its validation
+        _save_on_interrupt(run, pos if run["history"].epoch[-1:] == [epoch] else this.position())
         raise KeyboardInterrupt
+    run["pos"] = pos
     if path:
-        save_checkpoint(path, model, run["history"], pos)
+        save_checkpoint(path, model, run["history"], pos, run["record"], run["callbacks"][1:])
     return pos
+
+
+def _recalibrate(run):
+    """Once per fit, the BatchNorm re-estimation of nnlite/recalibration.py -> record or None."""
+    if "bn_recalibration" not in run:
+        run["bn_recalibration"] = recalibration.after_fit(run["model"], run["x"],
+                                                          run["recalibrate_bn"])
+    return run["bn_recalibration"]
 
 
 def _save_on_interrupt(run, pos):
     path = run["checkpoint_path"] or INTERRUPT_FILE
-    save_checkpoint(path, run["model"], run["history"], pos)
+    save_checkpoint(path, run["model"], run["history"], pos, run["record"], run["callbacks"][1:])
+    run["pos"] = None                   # saved: nothing left to save on the way out
     print(f"\ninterrupted: checkpoint saved to {path} (epoch {pos['epoch'] + 1}, batch "
           f"{pos['batch']}); resume with fit(..., resume='{path}') or `nnlite train ... --resume`",
           file=sys.stderr)
-
-
-def _check_same_run(pos, n, batch_size, source):
-    """A checkpoint resumes exactly only with the same training-set size and batch size."""
-    for key, now, what in (("n_train", n, "training samples"),
-                           ("batch_size", batch_size, "batch_size")):
-        then = pos.get(key, now)          # checkpoints written before this check lack the keys
-        if then != now:
-            raise InputError(f"resume={source}: the checkpoint was written with {then} {what}, "
-                             f"this call has {now}; resuming would not continue the same run")
 
 
 def _transformed(batch_transform, xb, rng):

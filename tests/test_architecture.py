@@ -27,7 +27,9 @@ CORE = ("errors", "validation", "ops", "layers", "losses", "optimizers", "sequen
 # Lines of code (no blanks, comments or docstrings) of CORE: 1,562 when the budget was set,
 # plus ~15%. Room for a layer or a kernel, not for a second training loop or a framework
 # inside the engine. Raise it only with a reason a reader of the core would accept.
-CORE_BUDGET = 1_800
+# +300: the fused conv -> BN -> ReLU -> pool passes and their dispatcher (ops/fused.py,
+# layers/fusion.py), the direct first-layer loops (ops/direct.py), per-sample BN statistics.
+CORE_BUDGET = 2_100
 
 
 # -- reading docs/architecture.md ---------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Smoke test of the benchmark harness (`python -m benchmarks --quick`): it runs end to end, both
-engines, and every number it reports is positive and finite. No timing thresholds: machines
+"""Smoke test of the benchmark harness (`python -m benchmarks --quick`): it runs end to end, nnlite
+and every installed peer (Keras, PyTorch; a peer that is not installed is skipped and the result
+says why), and every number it reports is positive and finite. No timing thresholds: machines
 are noisy; the targets live in benchmarks/results/REPORT.md."""
 import json
 import math
@@ -9,7 +10,9 @@ import sys
 
 import pytest
 
-from benchmarks.engines import keras_available
+from benchmarks import harness
+from benchmarks.engines import keras_available, torch_available
+from benchmarks.tables import markdown
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -58,6 +61,8 @@ def test_quick_bench_reports_positive_finite_numbers(quick_result):
     assert [m["model"] for m in quick_result["models"]] == ["cnn"]
     assert quick_result["sgemm_peak_gflops"]["threads_1"] > 0
     assert quick_result["sgemm_peak_gflops"]["threads_2"] > 0
+    assert quick_result["copy_bandwidth_gbs"]["threads_1"] > 0
+    assert quick_result["copy_bandwidth_gbs"]["threads_2"] > 0
     for path, value in _numbers(quick_result):
         assert math.isfinite(value), path
     for m in quick_result["models"]:
@@ -69,7 +74,7 @@ def test_quick_bench_times_keras_in_the_same_run(quick_result):
     ok, reason = keras_available()
     if not ok:
         pytest.skip(f"Keras half not run: {reason}")
-    assert quick_result["engines"] == ["nnlite", "keras"]
+    assert quick_result["engines"][:2] == ["nnlite", "keras"]
     for m in quick_result["models"]:
         _check_engine(m, "keras")
         ratio = m["ratio_nnlite_over_keras"]
@@ -77,13 +82,43 @@ def test_quick_bench_times_keras_in_the_same_run(quick_result):
         assert ratio["latency"] > 0
 
 
-def test_profile_lists_every_layer_with_times():
+def test_quick_bench_times_pytorch_in_the_same_run(quick_result):
+    ok, reason = torch_available()
+    if not ok:
+        assert quick_result["skipped"]["torch"] == reason
+        pytest.skip(f"PyTorch half not run: {reason}")
+    assert "torch" in quick_result["engines"]
+    for m in quick_result["models"]:
+        _check_engine(m, "torch")
+        ratio = m["ratio_nnlite_over_torch"]
+        assert ratio["train"]["32"] > 0 and math.isfinite(ratio["train"]["32"])
+        assert ratio["latency"] > 0
+
+
+def test_a_peer_that_is_not_installed_is_skipped_and_named(monkeypatch, quick_result):
+    monkeypatch.setattr(harness, "peer_available",
+                        lambda peer: (False, f"{peer} is not installed (test)"))
+    engines, skipped = harness.available_engines()
+    assert engines == ["nnlite"]
+    assert skipped == {"keras": "keras is not installed (test)",
+                       "torch": "torch is not installed (test)"}
+    only_nnlite = {**quick_result, "engines": engines, "skipped": skipped}
+    text = markdown(only_nnlite)
+    assert "Not run: Keras (keras is not installed (test))" in text
+    assert "Not run: PyTorch" in text and "nnlite/Keras" not in text
+
+
+@pytest.mark.parametrize("fuse", [False, True])
+def test_profile_lists_every_layer_with_times(fuse):
     from benchmarks.profile import profile_model
     import nnlite.zoo
-    prof = profile_model("cnn", 8, repeats=2)
+    prof = profile_model("cnn", 8, repeats=2, fuse=fuse)
     names = [layer.name for layer in nnlite.zoo.build("cnn").layers]
-    assert [r["layer"] for r in prof["layers"]] == names
+    assert "+".join(r["layer"] for r in prof["layers"]) == "+".join(names)
+    assert len(prof["layers"]) == (len(names) if not fuse else len(names) - 9)
     for r in prof["layers"]:
         assert r["fwd_ms"] > 0 and r["bwd_ms"] > 0
-        if r["kind"] in ("Conv2D", "Dense"):
+        if "Conv2D" in r["kind"] or "Dense" in r["kind"]:
             assert r["fwd_gflops"] > 0 and r["bwd_gflops"] > 0
+        if r["kind"] in ("BatchNormalization", "ReLU", "MaxPool2D"):
+            assert r["fwd_gbs"] > 0 and r["bwd_gbs"] > 0

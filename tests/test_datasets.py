@@ -52,8 +52,8 @@ def test_raw_and_gz_read_alike(tmp_path):
     np.testing.assert_array_equal(a[0][0], content["x_train"])
 
 
-def test_wrong_checksum_is_named(tmp_path):
-    write_set(tmp_path / "mnist")
+def test_wrong_checksum_is_named(tmp_path, monkeypatch):
+    canonical_sizes_of(tmp_path / "mnist", write_set(tmp_path / "mnist"), monkeypatch)
     with pytest.raises(ChecksumError, match="SHA-256"):
         datasets.load_mnist(tmp_path / "mnist")
 
@@ -128,20 +128,30 @@ def local_mirror(tmp_path):
     server.shutdown()
 
 
+def canonical_sizes_of(root, content, monkeypatch):
+    """Make the fake set in ``root`` the canonical MNIST sizes (and, with sums, checksums)."""
+    monkeypatch.setitem(datasets.IDX_BYTES, "mnist", {
+        stem: len(idx_bytes(content[key])) for key, stem in FILES.items()})
+    monkeypatch.setitem(datasets.GZ_BYTES, "mnist", {
+        stem: os.path.getsize(root / (stem + ".gz")) for stem in FILES.values()})
+
+
 def test_download_verifies_and_renames_atomically(local_mirror, tmp_path, monkeypatch):
     root, url = local_mirror
     content = write_set(root)
     sums = {stem: hashlib.sha256(idx_bytes(content[key])).hexdigest() for key, stem in FILES.items()}
     monkeypatch.setitem(datasets.SHA256, "mnist", sums)
+    canonical_sizes_of(root, content, monkeypatch)
     dest = download("mnist", dest=tmp_path / "cache", mirrors=[url], verbose=False)
     (x, y), _ = datasets.load_mnist(dest)
     np.testing.assert_array_equal(x, content["x_train"])
     assert sorted(os.listdir(dest)) == sorted(s + ".gz" for s in FILES.values())
 
 
-def test_download_with_a_bad_checksum_leaves_nothing_behind(local_mirror, tmp_path):
+def test_download_with_a_bad_checksum_leaves_nothing_behind(local_mirror, tmp_path,
+                                                            monkeypatch):
     root, url = local_mirror
-    write_set(root)                                 # not the canonical MNIST bytes
+    canonical_sizes_of(root, write_set(root), monkeypatch)   # the sizes, not the bytes
     with pytest.raises(DataError, match="SHA-256"):
         download("mnist", dest=tmp_path / "cache", mirrors=[url], verbose=False)
     assert os.listdir(tmp_path / "cache") == []
@@ -151,3 +161,78 @@ def test_download_from_an_unreachable_mirror_names_the_url(tmp_path):
     with pytest.raises(DataError, match="127.0.0.1:9"):
         download("mnist", dest=tmp_path / "c", mirrors=["http://127.0.0.1:9/"], timeout=2,
                  verbose=False)
+
+
+# -- bounded: canonical sizes -----------------------------------------------------------------
+def test_the_local_copies_have_the_canonical_decompressed_sizes(mnist):
+    for key, stem in FILES.items():
+        n = {"x": 28 * 28, "y": 1}[key[0]] * (60000 if key.endswith("train") else 10000)
+        assert datasets.IDX_BYTES["mnist"][stem] == n + (16 if key[0] == "x" else 8)
+
+
+def test_a_header_claiming_more_than_the_canonical_size_is_refused_before_decompressing(
+        tmp_path):
+    """A small gzip whose header honestly claims 256 MB of images: refused at the header."""
+    header = bytes([0, 0, 0x08, 3]) + struct.pack(">3I", 342_392, 28, 28)
+    zeros = gzip.compress(header + bytes(32 * 2 ** 20))       # 32 MB of zeros: ~32 KB gzipped
+    folder = tmp_path / "mnist"
+    write_set(folder)
+    (folder / "train-images-idx3-ubyte.gz").write_bytes(zeros)
+    tracemalloc.start()
+    with pytest.raises(DataError, match=r"claims shape \(342392, 28, 28\) \(268,435,344 bytes "
+                                        r"decompressed\); the canonical file has 47,040,016"):
+        datasets.load_mnist(folder)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 8 * 2 ** 20
+
+
+class _Endless(http.server.BaseHTTPRequestHandler):
+    """A mirror that never stops sending (and, for /liar/, announces a huge length)."""
+
+    def do_GET(self):
+        self.send_response(200)
+        if self.path.startswith("/liar/"):
+            self.send_header("Content-Length", str(10 ** 12))
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(bytes(1 << 16))
+        except OSError:        # the client hung up: what the test wants
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def endless_mirror():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Endless)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("path,pattern", [("", r"sent more than 89,872 bytes"),
+                                          ("liar/", r"announces 1,000,000,000,000 bytes")])
+def test_download_stops_at_the_canonical_size(endless_mirror, tmp_path, monkeypatch, path,
+                                              pattern):
+    monkeypatch.setitem(datasets.GZ_BYTES, "mnist", dict.fromkeys(FILES.values(), 21_632))
+    from nnlite.download import max_download_bytes
+    assert max_download_bytes("mnist", "train-labels-idx1-ubyte") == 89_872   # + 1/8 + 64 KiB
+    with pytest.raises(DataError, match=pattern):
+        download("mnist", dest=tmp_path / "cache", mirrors=[endless_mirror + path],
+                 verbose=False)
+    assert os.listdir(tmp_path / "cache") == []
+
+
+def test_canonical_sizes_leave_room_for_any_gzip_level(mnist):
+    """Level 1 makes MNIST's training images 11 % larger than the canonical file: accepted."""
+    from nnlite.download import max_download_bytes
+    stem = "train-labels-idx1-ubyte"
+    raw = idx_bytes(mnist[0][1])
+    for level in (1, 9):
+        assert len(gzip.compress(raw, compresslevel=level)) <= max_download_bytes("mnist", stem)
+    assert datasets.GZ_BYTES["mnist"]["train-images-idx3-ubyte"] * 9 // 8 > 10_979_562

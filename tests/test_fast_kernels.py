@@ -173,3 +173,41 @@ def test_predict_and_evaluate_cap_the_pass_size_without_changing_results(rng, mo
     loss, acc = model.evaluate(x, y, batch_size=1000)
     assert acc == np.mean(whole.argmax(1) == y)
     assert abs(loss - (model.loss.forward(whole, y) + model.regularization_loss())) < 1e-5
+
+
+@pytest.mark.parametrize("channels, kernel, stride, padding", [
+    (1, 3, 1, "same"), (1, 5, 1, "same"), (3, 3, 2, "same"), (2, 5, 2, "valid"),
+    (1, 3, 1, "valid"), (3, 5, 1, "same"), (2, 5, 2, "same"), (2, (3, 2), 1, "same")])
+def test_direct_convolution_equals_the_loop_reference_and_im2col(rng, channels, kernel, stride,
+                                                                 padding):
+    """algorithm="direct" (nnlite/ops/direct.py): output vs the loop reference; dx, dkernel and
+    dbias vs the im2col path, in float64, for a first layer's few input channels."""
+    layer = Conv2D(6, kernel, strides=stride, padding=padding, activation="relu",
+                   dtype="float64", algorithm="direct")
+    layer.rng = rng
+    x = rng.standard_normal((5, 9, 8, channels))
+    y = layer(x, training=True)
+    assert layer.last_algorithm == "direct"
+    k, b = layer.params["kernel"], layer.params["bias"]
+    np.testing.assert_allclose(y, np.maximum(conv2d_reference(x, k, b, stride, padding), 0),
+                               rtol=1e-12, atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    direct = [layer.backward(g), layer.grads["kernel"].copy(), layer.grads["bias"].copy()]
+    assert layer.backward(g, need_input_grad=False) is None
+    np.testing.assert_array_equal(layer.grads["kernel"], direct[1])
+    layer.algorithm = "im2col"
+    layer.forward(x, training=True)
+    im2col = [layer.backward(g), layer.grads["kernel"], layer.grads["bias"]]
+    for a, b in zip(direct, im2col):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-11)
+
+
+def test_auto_runs_few_input_channels_through_the_direct_loops(rng):
+    from nnlite.layers.conv2d import DIRECT_MAX_CHANNELS
+    for channels, kernel, expected in ((1, 3, "direct"), (DIRECT_MAX_CHANNELS, 5, "direct"),
+                                       (DIRECT_MAX_CHANNELS + 1, 3, "im2col"),
+                                       (1, (1, 3), "im2col")):
+        layer = Conv2D(2, kernel, padding="same")
+        layer.rng = rng
+        layer(rng.random((1, 5, 5, channels), dtype=np.float32))
+        assert layer.last_algorithm == expected

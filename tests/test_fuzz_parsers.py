@@ -12,12 +12,14 @@ import gzip
 import io
 import json
 import os
+import re
 import resource
 import struct
 import subprocess
 import sys
 import textwrap
 import zipfile
+import zlib
 
 import numpy as np
 import pytest
@@ -302,16 +304,16 @@ def test_huge_header_claims_fail_cleanly_under_a_memory_limit(tmp_path):
 
 
 @pytest.mark.parametrize("units,message", [
-    (200_000_000, "needs more than 0 parameters"),       # 20 TB of weights, 1 KB file
-    (5_000_000, "needs more than 0 parameters"),         # 200 MB of weights, 1 KB file
+    (200_000_000, "needs more than 1,000,000,000 parameters"),   # 20 TB of weights, 1 KB file
+    (5_000_000, "missing array 'layers/0/bias'"),               # 20 MB of weights, 1 KB file
 ])
 def test_config_claiming_more_weights_than_the_file_holds_allocates_nothing(workdir, units,
                                                                            message):
-    """Counted from the config before building: a tiny file cannot make the loader allocate
-    the weights its config describes."""
+    """The config is checked, and the members it implies compared with the zip directory,
+    before anything is allocated: a tiny file cannot make the loader build its weights."""
     import tracemalloc
     cfg = json.loads(json.dumps(VALID_CONFIG))
-    cfg["input_shape"] = [100_000] if units > 10 ** 8 else [10]
+    cfg["input_shape"] = [100_000] if units > 10 ** 8 else [4]
     cfg["layers"] = [{"class": "Dense", "config": {"units": units}}]
     path = workdir / "absurd.npz"
     with zipfile.ZipFile(path, "w") as zf:
@@ -335,3 +337,263 @@ def test_absurd_architecture_is_refused_even_without_a_file():
     cfg["layers"] = [{"class": "Dense", "config": {"units": 200_000}}]
     with pytest.raises(nnlite.ModelFileError, match="needs more than 1,000,000,000 parameters"):
         model_from_config(cfg)
+
+
+# -- amplification: every hostile file is refused by name, in < 1 s and < 100 MB --------------
+# Each load runs in a fresh process: after importing nnlite and loading one valid file (every
+# code path warm), it measures the current RSS, loads the hostile file, and reports the wall
+# time and the process's PEAK RSS minus that RSS, so any transient allocation counts. The peak
+# is the kernel's high-water mark of this process image (VmHWM, what ru_maxrss reports for a
+# process that never forked or exec'd; ru_maxrss itself would carry over the parent's peak
+# across fork + exec, hiding anything smaller).
+MEASURE = textwrap.dedent("""
+    import json, sys, time
+    import nnlite
+    from nnlite.callbacks import History
+    from nnlite.checkpoint import load_checkpoint
+    from nnlite.loading import model_from_config
+    kind, path, warm, config = sys.argv[1:5]
+    if kind == "model":
+        load = nnlite.load_model
+    else:
+        model = model_from_config(json.load(open(config))).compile(nnlite.optimizers.Adam())
+        load = lambda p: load_checkpoint(p, model, History())
+    def status_kb(field):
+        with open("/proc/self/status") as fh:
+            return next(int(l.split()[1]) for l in fh if l.startswith(field + ":"))
+    load(warm)
+    before_kb = status_kb("VmRSS")
+    t0 = time.perf_counter()
+    try:
+        load(path)
+        outcome = "accepted"
+    except nnlite.NNLiteError as exc:
+        outcome = f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - t0
+    extra_mb = (status_kb("VmHWM") - before_kb) / 1024
+    print(json.dumps({"outcome": outcome, "seconds": seconds, "extra_mb": extra_mb}))
+""")
+
+
+def _zip(path, members):
+    """Write a zip by hand (zipfile cannot store pre-deflated data): ``members`` are (name,
+    method, crc, stored bytes, inflated size); a zip64 end record when there are > 65535."""
+    out, central = bytearray(), bytearray()
+    for name, method, crc, data, size in members:
+        n, offset = name.encode(), len(out)
+        out += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(data),
+                           size, len(n), 0) + n + data
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc,
+                               len(data), size, len(n), 0, 0, 0, 0, 0, offset) + n
+    count, cd_offset = len(members), len(out)
+    out += central
+    if count > 0xFFFF:
+        at = len(out)
+        out += struct.pack("<4sQ2H2L4Q", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count,
+                           len(central), cd_offset)
+        out += struct.pack("<4sLQL", b"PK\x06\x07", 0, at, 1)
+        count = 0xFFFF
+    out += struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(central), cd_offset, 0)
+    path.write_bytes(bytes(out))
+
+
+def _npy(arr):
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+def _stored(name, raw):
+    return name, 0, zlib.crc32(raw), raw, len(raw)
+
+
+def _deflated_zeros(name, header_array, n_bytes):
+    """A member whose .npy header is ``header_array``'s and whose data is ``n_bytes`` zeros,
+    deflated (about 1000:1) without ever holding the zeros: after a full flush deflate
+    restarts, so every 1 MiB block of zeros compresses to the same bytes."""
+    header, chunk = _npy(header_array)[:128], bytes(1 << 20)
+    assert n_bytes % len(chunk) == 0
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(header) + c.flush(zlib.Z_FULL_FLUSH)
+    block = c.compress(chunk) + c.flush(zlib.Z_FULL_FLUSH)
+    crc = zlib.crc32(header)
+    for _ in range(n_bytes // len(chunk)):
+        crc = zlib.crc32(chunk, crc)
+    return name, 8, crc, head + block * (n_bytes // len(chunk)) + c.flush(), 128 + n_bytes
+
+
+def _model_members(model):
+    from nnlite.modelfile import model_arrays, model_config
+    meta = np.frombuffer(json.dumps(model_config(model)).encode(), np.uint8)
+    return [_stored(f"{META_KEY}.npy", _npy(meta))] + [
+        _stored(f"{k}.npy", _npy(a)) for k, a in model_arrays(model).items()]
+
+
+def _meta_member(cfg_text):
+    return _stored(f"{META_KEY}.npy", _npy(np.frombuffer(cfg_text.encode(), np.uint8)))
+
+
+GIB = 1 << 30
+
+
+def _hostile_model_files(folder):
+    """name -> (path, what the refusal must say)."""
+    from nnlite.layers import Dense, Flatten, MaxPool2D
+    from nnlite.modelfile import model_config
+    valid = nnlite.Sequential([Flatten(), Dense(10)], input_shape=(28, 28, 1), seed=0)
+    members, files = _model_members(valid), {}
+
+    def case(name, members, match):
+        _zip(folder / f"{name}.npz", members)
+        files[name] = (folder / f"{name}.npz", match)
+
+    kernel = np.zeros((784, 10), np.float32)
+    case("bomb_extra_member", members + [_deflated_zeros("payload.npy", kernel, GIB)],
+         "unexpected member 'payload'")
+    case("bomb_as_a_weight", [m if m[0] != "layers/1/kernel.npy" else
+                              _deflated_zeros(m[0], kernel, GIB) for m in members],
+         "member 'layers/1/kernel' holds 1,073,741,952 bytes; a float32 array of shape "
+         r"\(784, 10\) takes 31,488")
+    big = json.loads(json.dumps(model_config(valid)))       # Dense(16384): a 1 GiB kernel
+    big["input_shape"], big["layers"] = [16384], [{"class": "Dense", "config": {"units": 16384}}]
+    case("bomb_matching_its_architecture",
+         [_meta_member(json.dumps(big)), _deflated_zeros("layers/0/kernel.npy", np.zeros((16384, 16384),
+                                                                          np.float32), GIB),
+          _stored("layers/0/bias.npy", _npy(np.zeros(16384, np.float32)))],
+         r"members inflate to 1,07\d,\d{3},\d{3} bytes, more than the 139,\d{3},\d{3} allowed")
+    case("200k_empty_members", [_stored(f"m{i}.npy", b"") for i in range(200_000)],
+         "lists 200,000 members")
+    case("duplicate_member", members + [members[-1]], "member 'layers/1/bias.npy' appears twice")
+    case("10000_deep_json", [_meta_member("[" * 10_000 + "]" * 10_000)],
+         "nested 10000 deep, more than 32")
+    pool = nnlite.Sequential([MaxPool2D(10 ** 6, padding="same"), Flatten(), Dense(10)],
+                             input_shape=(28, 28, 1), seed=0)
+    case("pool_window_10^6", _model_members(pool),
+         r"layer 0 \(MaxPool2D\) does not fit .* pool window \(1000000, 1000000\) is larger")
+    conv_cfg = json.loads(json.dumps(model_config(valid)))
+    conv_cfg["layers"] = [{"class": "Conv2D", "config": {"filters": 10 ** 7, "kernel_size": 1}}]
+    case("10^7_filters", [_meta_member(json.dumps(conv_cfg)),
+                          _deflated_zeros("layers/0/kernel.npy",
+                                          np.zeros((1, 1, 1, 10 ** 7), np.float32), 40 << 20),
+                          _deflated_zeros("layers/0/bias.npy",
+                                          np.zeros(10 ** 7, np.float32), 40 << 20)],
+         r"layer 0 \(Conv2D\) holds 7,840,000,000 values per image")
+    valid.save(folder / "valid.npz")
+    return files
+
+
+HOSTILE_MODELS = ["bomb_extra_member", "bomb_as_a_weight", "bomb_matching_its_architecture",
+                  "200k_empty_members", "duplicate_member", "10000_deep_json", "pool_window_10^6",
+                  "10^7_filters"]
+
+
+@pytest.fixture(scope="module")
+def hostile_models(tmp_path_factory):
+    return _hostile_model_files(tmp_path_factory.mktemp("hostile"))
+
+
+def _measure(kind, path, warm, config=""):
+    proc = subprocess.run([sys.executable, "-c", MEASURE, kind, str(path), str(warm), str(config)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _assert_refused_cheaply(name, path, result, match):
+    print(f"{name} ({path.stat().st_size:,} bytes): {result['seconds'] * 1000:.1f} ms, "
+          f"+{result['extra_mb']:.1f} MB peak RSS: {result['outcome'].split(': ', 2)[-1][:150]}")
+    assert result["outcome"].startswith("ModelFileError: "), result
+    assert re.search(match, result["outcome"]), result
+    assert result["seconds"] < 1.0 and result["extra_mb"] < 100, result
+
+
+@pytest.mark.parametrize("name", HOSTILE_MODELS)
+def test_hostile_model_file_is_refused_by_name_fast_and_in_little_memory(hostile_models, name):
+    path, match = hostile_models[name]
+    assert path.stat().st_size < 25 * 2 ** 20          # the largest (200k members) is 19 MB
+    result = _measure("model", path, path.parent / "valid.npz")
+    _assert_refused_cheaply(name, path, result, match)
+
+
+def test_the_hand_written_zips_are_real_zips(hostile_models):
+    """Sanity: zipfile reads the hostile files as the zips they claim to be (the 1 GiB bomb
+    really inflates to 1 GiB of a .npy), so the refusals above are not about broken zips."""
+    with zipfile.ZipFile(hostile_models["bomb_as_a_weight"][0]) as zf:
+        info = zf.getinfo("layers/1/kernel.npy")
+        with zf.open(info) as fh:
+            assert np.lib.format.read_magic(fh) == (1, 0)
+            assert np.lib.format.read_array_header_1_0(fh)[0] == (784, 10)
+            assert fh.read(1 << 20) == bytes(1 << 20)
+        assert info.file_size == GIB + 128 and info.compress_size < 1.1 * 2 ** 20
+    with zipfile.ZipFile(hostile_models["duplicate_member"][0]) as zf:
+        names = zf.namelist()
+        assert names.count("layers/1/bias.npy") == 2
+
+
+def test_the_measurement_sees_what_a_load_allocates(tmp_path):
+    """Control: a valid model with 16 MB of weights measures as at least that much, so the
+    near-zero figures above are real and not a blind measurement."""
+    from nnlite.layers import Dense
+    nnlite.Sequential([Dense(2000)], input_shape=(2000,), seed=0).save(tmp_path / "big.npz")
+    nnlite.Sequential([Dense(2)], input_shape=(2,), seed=0).save(tmp_path / "small.npz")
+    result = _measure("model", tmp_path / "big.npz", tmp_path / "small.npz")
+    print(f"valid 16 MB model: {result['seconds'] * 1000:.0f} ms, +{result['extra_mb']:.1f} MB")
+    assert result["outcome"] == "accepted" and result["extra_mb"] > 15
+
+
+# -- hostile checkpoints: the same promise for optimizer state, counters and generators --------
+@pytest.fixture(scope="module")
+def hostile_checkpoints(tmp_path_factory):
+    """name -> (path, what the refusal must say); a checkpoint written mid-epoch (after 3 of 5
+    batches) by a Ctrl+C, then tampered with."""
+    from nnlite.callbacks import Callback
+    from nnlite.layers import Dense, Dropout, Flatten
+    from nnlite.modelfile import model_config, read_npz, write_npz
+    folder = tmp_path_factory.mktemp("hostile_ckpt")
+    model = nnlite.Sequential([Flatten(), Dense(8), Dropout(0.5), Dense(3)],
+                              input_shape=(4, 4, 1), seed=0).compile(nnlite.optimizers.Adam())
+    (folder / "config.json").write_text(json.dumps(model_config(model)))
+
+    class Stop(Callback):
+        def on_batch_end(self, batch, logs=None):
+            if batch == 2:
+                raise KeyboardInterrupt
+    x = np.random.default_rng(0).random((40, 4, 4, 1), dtype=np.float32)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, np.arange(40) % 3, batch_size=8, epochs=1, verbose=0,
+                  checkpoint_path=folder / "valid.npz", callbacks=[Stop()])
+    meta, arrays = read_npz(folder / "valid.npz")
+    files = {}
+
+    def case(name, edit, match):
+        m, a = json.loads(json.dumps(meta)), {k: v.copy() for k, v in arrays.items()}
+        edit(m["checkpoint"], a)
+        write_npz(folder / f"{name}.npz", m, a)
+        files[name] = (folder / f"{name}.npz", match)
+
+    case("slot_of_the_wrong_shape", lambda ck, a: a.update({"optimizer/0/m": np.zeros(5, np.float32)}),
+         r"member 'optimizer/0/m' holds 148 bytes; a float32 array of shape \(128,\) takes 640")
+    case("slot_with_nan", lambda ck, a: a["optimizer/0/m"].__setitem__(3, np.nan),
+         "optimizer state 'optimizer/0/m' contains NaN/Inf")
+    case("negative_second_moment", lambda ck, a: a["optimizer/1/v"].__setitem__(0, -1.0),
+         "optimizer state 'optimizer/1/v' has negative values")
+    case("iterations_10^30", lambda ck, a: ck["optimizer"].update(iterations=10 ** 30),
+         r"optimizer iterations=10{30}, expected an integer in \[0, 1,000,000,000,000\]")
+    case("seen_0_mid_epoch", lambda ck, a: ck["position"].update(seen=0),
+         "position batch=3, seen=0 is not a point of an epoch of 40 samples in batches of 8")
+    case("generator_state_garbage",
+         lambda ck, a: ck["shuffle_rng"]["state"].update(state=2 ** 200),
+         "shuffle_rng is not a PCG64 state")
+    return files
+
+
+HOSTILE_CHECKPOINTS = ["slot_of_the_wrong_shape", "slot_with_nan", "negative_second_moment",
+                       "iterations_10^30", "seen_0_mid_epoch", "generator_state_garbage"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_CHECKPOINTS)
+def test_hostile_checkpoint_is_refused_by_name_fast_and_in_little_memory(hostile_checkpoints,
+                                                                        name):
+    path, match = hostile_checkpoints[name]
+    result = _measure("checkpoint", path, path.parent / "valid.npz", path.parent / "config.json")
+    _assert_refused_cheaply(name, path, result, match)

@@ -32,12 +32,14 @@ def test_dense(rng, activation):
     assert_small(check_layer(layer, x))
 
 
+@pytest.mark.parametrize("algorithm", ["im2col", "direct"])
 @pytest.mark.parametrize("padding,stride,kernel,channels", [
     ("same", 1, 3, 2), ("valid", 1, 3, 3), ("same", 2, 3, 2), ("valid", 2, 3, 1),
     ("same", 1, 5, 2), ("valid", 2, 5, 2), ("same", 1, (1, 3), 3), ("valid", 1, (1, 3), 2),
 ])
-def test_conv2d(rng, padding, stride, kernel, channels):
-    layer = Conv2D(4, kernel, strides=stride, padding=padding, dtype="float64")
+def test_conv2d(rng, padding, stride, kernel, channels, algorithm):
+    layer = Conv2D(4, kernel, strides=stride, padding=padding, dtype="float64",
+                   algorithm=algorithm)
     layer.rng = rng
     x = rng.standard_normal((2, 7, 8, channels))
     layer.ensure_built(x.shape[1:])
@@ -54,7 +56,7 @@ def test_conv2d_winograd_path(rng, padding, size):
     layer.ensure_built(x.shape[1:])
     layer.params["bias"][:] = rng.standard_normal(3)
     layer.forward(x, training=True)
-    assert layer._winograd
+    assert layer.last_algorithm == "winograd"
     assert_small(check_layer(layer, x))
 
 

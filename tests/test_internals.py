@@ -353,3 +353,240 @@ def test_attached_observers_change_no_number(observers):
         assert a.dtype == b.dtype and np.array_equal(a, b)
     for o in attached:
         assert (o.calls if isinstance(o, _EveryHook) else len(o.rows)) > 0
+
+
+# -- nnlite trace --tiny and docs/backprop.md section 12 ------------------------------------------
+DOC_NUMBER = re.compile(r"(?<![\w.])-?(?:\d+\.\d+(?:e[-+]?\d+)?|\d+e[-+]?\d+)")
+
+
+def _numbers(text):
+    """Every decimal or scientific number in ``text`` (integers such as indices, t = 1 or the
+    2-3-2 of the name are labels, not values of the step, and are left out)."""
+    return [float(m) for m in DOC_NUMBER.findall(text)]
+
+
+def _run_cli(argv, capsys):
+    from nnlite.cli import main
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_tiny_trace_matches_the_hand_calculation(capsys):
+    """Every number of the worked example in docs/backprop.md section 12 is printed by
+    `nnlite trace --tiny` (4 digits; the one 8-digit step the text quotes by --digits 8)."""
+    with open(os.path.join(ROOT, "docs", "backprop.md")) as fh:
+        doc = fh.read()
+    section = doc.split("## 12.")[1].split("\n## ")[0]
+    code, out4, _ = _run_cli(["trace", "--tiny"], capsys)
+    assert code == 0
+    code, out8, _ = _run_cli(["trace", "--tiny", "--digits", "8"], capsys)
+    assert code == 0
+    printed = set(_numbers(out4)) | set(_numbers(out8))
+    in_doc = _numbers(section)
+    assert len(in_doc) > 150                     # the section was found and parsed
+    missing = sorted({v for v in in_doc if v not in printed})
+    assert not missing, f"numbers in docs/backprop.md section 12 that --tiny does not print: {missing}"
+    # ... and the headline numbers of the command are in the doc
+    for key in ("L = -log p[label]", "alpha = lr"):
+        value = float(re.search(re.escape(key) + r".*= (\S+)", out4).group(1))
+        assert value in in_doc
+
+
+def test_tiny_step_values_are_the_engines():
+    """record_step keeps what the engine computed: a twin model stepped by hand (forward,
+    loss, backward, optimizer) gives the same arrays bit for bit."""
+    from nnlite.inspect import record_step, tiny_model
+    model, x, y = tiny_model()
+    values = record_step(model, x, y)
+    twin, _, _ = tiny_model()
+    outputs = []
+    logits = twin.forward(x, training=True, outputs=outputs)
+    loss = twin.loss.forward(logits, y)
+    dx = twin.backward(twin.loss.backward())
+    pairs = twin.trainable()
+    twin.optimizer.apply([l.params[k] for l, k in pairs], [l.grads[k] for l, k in pairs])
+
+    assert values.loss == loss and values.t == 1
+    for (_, _, mine), engine in zip(values.forward, outputs):
+        assert np.array_equal(mine, engine)
+    assert np.array_equal(values.backward[-1][3], dx)            # dL/dx of the first layer
+    by_key = {(u["layer"].name, u["key"]): u for u in values.update}
+    for (layer, key), slots in zip(pairs, twin.optimizer.slots):
+        u = by_key[(layer.name, key)]
+        assert np.array_equal(u["grad"], layer.grads[key])
+        assert np.array_equal(u["after"], layer.params[key])
+        assert np.array_equal(u["slots"]["m"].ravel(), slots["m"])
+        assert np.array_equal(u["slots"]["v"].ravel(), slots["v"])
+    # the dead hidden unit (z1_1 < 0) gets no gradient and does not move
+    assert values.forward[0][2][0, 1] < 0
+    assert not by_key[("dense", "kernel")]["grad"][:, 1].any()
+    assert np.array_equal(by_key[("dense_1", "kernel")]["after"][1],
+                          by_key[("dense_1", "kernel")]["before"][1])
+    assert values.loss_after < values.loss and values.probs_after[0, 1] > 0.5
+    assert model.observers == []
+
+
+def test_tiny_trace_json_and_its_refusals(tmp_path, capsys):
+    path = tmp_path / "tiny.json"
+    code, out, _ = _run_cli(["trace", "--tiny", "--json", str(path)], capsys)
+    assert code == 0 and "5. AFTER THE STEP" in out
+    saved = json.loads(path.read_text())
+    assert saved["weights"]["dense/kernel"] == [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]]
+    assert saved["update"]["dense/kernel"]["m"][0][1] == 0.0 and saved["t"] == 1
+    code, _, err = _run_cli(["trace", "--tiny", "cnn"], capsys)
+    assert code == 2 and "own 2-3-2 network" in err
+    code, _, err = _run_cli(["trace", "--tiny", "--digits", "40"], capsys)
+    assert code == 2 and "2..17" in err
+
+
+# -- nnlite trace MODEL --image PATH --label N --------------------------------------------------
+def _digit_picture(path, size=(120, 150), ink=0, paper=255, mode="L", fmt=None):
+    """A 7 drawn with a thick pen: dark ink on light paper by default."""
+    from PIL import Image, ImageDraw
+    w, h = size
+    im = Image.new(mode, size, paper)
+    ImageDraw.Draw(im).line([(0.25 * w, 0.2 * h), (0.75 * w, 0.2 * h), (0.45 * w, 0.85 * h)],
+                            fill=ink, width=max(3, w // 12))
+    im.save(path, format=fmt)
+    return path
+
+
+def test_trace_image_dark_ink_on_white(tmp_path, capsys):
+    pytest.importorskip("cv2")                    # drawing_to_mnist's resize and centring
+    from PIL import Image
+    png = _digit_picture(tmp_path / "my digit.png")
+    saved = tmp_path / "input.png"
+    code, out, err = _run_cli(["trace", "ann", "--image", str(png), "--label", "7",
+                               "--save-input", str(saved)], capsys)
+    assert code == 0, err
+    assert "dark ink on a light background" in out and "inverted" in out
+    assert "made MNIST-style" in out and "What the model sees" in out
+    for section in ("1. FORWARD", "2. LOSS", "3. BACKWARD", "4. UPDATE"):
+        assert section in out
+    assert "x (1, 28, 28, 1)" in out
+    before = float(re.search(r"p\[7\] = ([\d.]+)\n", out).group(1))
+    after, was = map(float, re.search(r"After the step: p\[7\] = ([\d.]+) \(was ([\d.]+)\)",
+                                      out).groups())
+    assert was == before and after > before       # the step makes the label more likely
+    with Image.open(saved) as im:
+        seen = np.asarray(im)
+    assert seen.shape == (28, 28) and seen.dtype == np.uint8
+    assert seen[0].max() == 0 and seen.max() > 200   # white ink on black, as MNIST
+    ys, xs = np.nonzero(seen)
+    assert max(ys.max() - ys.min(), xs.max() - xs.min()) + 1 in (20, 21, 22)
+
+
+def test_trace_image_photo_transparent_and_mnist_style(tmp_path, capsys):
+    pytest.importorskip("cv2")
+    from PIL import Image
+    # a grey-paper photo as JPEG: inverted, then the paper's grey stretched to black
+    jpg = _digit_picture(tmp_path / "photo.jpg", size=(300, 240), ink=(70, 70, 90),
+                         paper=(225, 220, 205), mode="RGB", fmt="JPEG")
+    code, out, err = _run_cli(["trace", "ann", "--image", str(jpg), "--label", "7"], capsys)
+    assert code == 0, err
+    assert "inverted" in out and "levels stretched" in out
+    # black ink on a transparent background: the ink is the opacity
+    rgba = Image.new("RGBA", (90, 90), (0, 0, 0, 0))
+    ink = _digit_picture(tmp_path / "mask.png", size=(90, 90), ink=255, paper=0)
+    rgba.putalpha(Image.open(ink))
+    rgba.save(tmp_path / "transparent.png")
+    code, out, err = _run_cli(["trace", "ann", "--image", str(tmp_path / "transparent.png"),
+                               "--label", "7"], capsys)
+    assert code == 0, err
+    assert "alpha channel" in out and "inverted" not in out
+    # an MNIST-style 28x28 digit is used as it is
+    (x, y), = [_mnist_like_digit()]
+    Image.fromarray(x).save(tmp_path / "mnist.png")
+    model_out = tmp_path / "seen.png"
+    code, out, err = _run_cli(["trace", "ann", "--image", str(tmp_path / "mnist.png"),
+                               "--label", str(y), "--mnist-style", "--save-input",
+                               str(model_out)], capsys)
+    assert code == 0, err
+    assert "made MNIST-style" not in out
+    assert np.array_equal(np.asarray(Image.open(model_out)), x)
+
+
+def _mnist_like_digit():
+    """A 28x28 uint8 white-on-black 1 (a bar), label 1."""
+    x = np.zeros((28, 28), np.uint8)
+    x[4:24, 12:16] = 255
+    return x, 1
+
+
+def test_trace_a_saved_model_file_on_an_image_leaves_the_file_alone(tmp_path, capsys):
+    from PIL import Image
+    path = tmp_path / "small.npz"
+    Sequential([Flatten(), Dense(10)], input_shape=(28, 28, 1), seed=0).save(str(path))
+    before = path.read_bytes()
+    x, y = _mnist_like_digit()
+    Image.fromarray(x).save(tmp_path / "one.png")
+    code, out, err = _run_cli(["trace", str(path), "--image", str(tmp_path / "one.png"),
+                               "--label", "1", "--mnist-style"], capsys)
+    assert code == 0, err
+    assert "4. UPDATE" in out and path.read_bytes() == before
+
+
+def _png_with_size(path, width, height):
+    """A valid small PNG whose header then claims width x height pixels (CRC fixed)."""
+    import struct
+    import zlib
+    from PIL import Image
+    Image.new("1", (8, 8)).save(path)
+    data = bytearray(path.read_bytes())
+    data[16:24] = struct.pack(">II", width, height)          # IHDR width, height
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("case,pattern", [
+    ("missing", r"no such file"),
+    ("folder", r"is not a file"),
+    ("empty", r"0 bytes"),
+    ("text", r"not an image nnlite reads"),
+    ("truncated", r"cannot decode the image"),
+    ("bomb", r"50000x1000 pixels is over nnlite's limit"),
+    ("huge bomb", r"too many pixels|over nnlite's limit"),
+    ("blank", r"no digit found"),
+    ("not 28x28", r"--mnist-style needs a 28x28 image, got 120x150"),
+    ("label 10", r"--label must be a class of this model, 0\.\.9; got 10"),
+    ("label -1", r"--label.*expected an integer >= 0"),
+    ("no label", r"--image needs --label"),
+    ("label without image", r"go with --image"),
+])
+def test_trace_image_refuses_bad_input_clearly(case, pattern, tmp_path, capsys):
+    from PIL import Image
+    image, label, extra = tmp_path / "digit.png", "7", []
+    if case == "missing":
+        image = tmp_path / "nowhere" / "digit.png"
+    elif case == "folder":
+        image = tmp_path
+    elif case == "empty":
+        image.write_bytes(b"")
+    elif case == "text":
+        image.write_text("a digit, honestly\n" * 20)
+    elif case == "truncated":
+        full = _digit_picture(tmp_path / "full.png").read_bytes()
+        image.write_bytes(full[: len(full) // 2])
+    elif case == "bomb":
+        _png_with_size(image, 50000, 1000)
+    elif case == "huge bomb":
+        _png_with_size(image, 20000, 20000)
+    elif case == "blank":
+        pytest.importorskip("cv2")
+        Image.new("L", (64, 64), 255).save(image)
+    else:
+        _digit_picture(image)
+    if case == "not 28x28":
+        extra = ["--mnist-style"]
+    label = {"label 10": "10", "label -1": "-1"}.get(case, label)
+    argv = ["trace", "ann", "--image", str(image), "--label", label, *extra]
+    if case == "no label":
+        argv = ["trace", "ann", "--image", str(image)]
+    elif case == "label without image":
+        argv = ["trace", "ann", "--label", "3"]
+    code, out, err = _run_cli(argv, capsys)
+    assert code == 2, (out, err)
+    assert "Traceback" not in err
+    assert re.search(pattern, err), err

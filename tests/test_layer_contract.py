@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from nnlite.errors import ConfigError, InputError
-from nnlite.layers import (REGISTRY, BatchNormalization, Conv2D, Dense, Dropout, Flatten,
+from nnlite.layers import (REGISTRY, BatchNormalization, Conv2D, Dense, Deskew, Dropout, Flatten,
                            MaxPool2D, ReLU, Rescaling, Sigmoid, Softmax, Tanh)
 from nnlite.layers.conv2d import WINOGRAD_MIN_CHANNELS
 
@@ -26,6 +26,7 @@ CASES = [
     ("BatchNormalization conv", BatchNormalization, (4, 5, 3)),
     ("Dropout", lambda: Dropout(0.3, seed=1), (10,)),
     ("Rescaling", lambda: Rescaling(0.5, 0.1), (4, 4, 1)),
+    ("Deskew", Deskew, (8, 8, 1)),
 ]
 IDS = [c[0] for c in CASES]
 WEIGHTED = (Dense, Conv2D, BatchNormalization)
@@ -73,6 +74,11 @@ def test_need_input_grad_false_keeps_the_weight_gradients(rng, name, make, shape
     state = layer.get_rng_state()
     y = layer.forward(x, training=True)
     g = rng.standard_normal(y.shape).astype(np.float32)
+    if isinstance(layer, Deskew):      # no input gradient: refused when asked for, else None
+        with pytest.raises(ConfigError, match="no input gradient"):
+            layer.backward(g)
+        assert layer.backward(g, need_input_grad=False) is None
+        return
     dx = layer.backward(g)
     assert dx.shape == x.shape
     full = {k: v.copy() for k, v in layer.grads.items()}

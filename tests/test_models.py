@@ -9,6 +9,7 @@ from nnlite import load_model, optimizers, zoo
 from nnlite.callbacks import Callback
 from nnlite.cli import main as cli
 from nnlite.preprocess import Augment, scale01
+from nnlite.recipe import build_model
 
 KERAS_PARAMS = {"ann": 468_874, "cnn": 265_906, "vgg16": 1_021_882}
 
@@ -155,3 +156,143 @@ def test_cli_evaluate_images_folder(mnist, tmp_path, capsys):
     Image.fromarray(np.zeros((30, 30), np.uint8)).save(folder / "3_big.png")
     assert cli(["evaluate", str(tmp_path / "m.npz"), "--images", str(folder)]) == 2
     assert "3_big.png" in capsys.readouterr().err
+
+
+# -- BatchNormalization statistics after short runs --------------------------------------------
+def test_short_cnn_run_no_longer_scores_at_chance(mnist):
+    """40 steps at momentum 0.99 leave BN's moving variance ~67 % its initial 1: without the
+    re-estimation the CNN fits its batches and scores at chance on validation."""
+    (x, y), _ = mnist
+    x, y = scale01(x[:1600, :, :, None]), y[:1600].astype(np.int64)
+    scores = {}
+    for option in ("auto", False):
+        model = zoo.cnn(seed=0)
+        model.compile(optimizers.Adam(1e-3))
+        history = model.fit(x, y, batch_size=32, epochs=1, validation_split=0.2, verbose=0,
+                            recalibrate_bn=option)
+        scores[option] = history.history["val_accuracy"][-1]
+        assert (history.bn_recalibration is None) == (option is False)
+    assert scores[False] < 0.2                          # the failure this guards against
+    assert scores["auto"] > 0.7
+    assert model.evaluate(x[1280:], y[1280:])[1] == scores[False]   # logs score the model
+
+
+def test_recalibration_sets_the_exact_statistics_layer_by_layer(rng):
+    from nnlite.layers import BatchNormalization, Conv2D, Dense, Flatten, ReLU
+    from nnlite.recalibration import recalibrate
+    model = nnlite_model([Conv2D(3, 3), BatchNormalization(), ReLU(), Flatten(), Dense(4),
+                          BatchNormalization()], (6, 6, 1))
+    x = rng.random((50, 6, 6, 1)).astype(np.float32)
+    assert recalibrate(model, x, max_images=40) == 40
+    picks = x[np.unique(np.linspace(0, 49, 40).astype(int))]
+    h = model.layers[0].forward(picks).reshape(-1, 3).astype(np.float64)
+    np.testing.assert_allclose(model.layers[1].state["moving_mean"], h.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(model.layers[1].state["moving_variance"], h.var(0), rtol=1e-5)
+    for layer in model.layers[:5]:                      # the input of the second BN, as
+        picks = layer.forward(picks)                    # inference computes it
+    np.testing.assert_allclose(model.layers[5].state["moving_variance"],
+                               picks.astype(np.float64).var(0), rtol=1e-5)
+
+
+def test_auto_leaves_long_runs_and_models_without_batchnorm_alone(rng):
+    from nnlite.layers import BatchNormalization, Dense
+    from nnlite.recalibration import STALE_SHARE, after_fit, stale_share
+    model = nnlite_model([Dense(4), BatchNormalization(), Dense(2)], (3,))
+    model.compile(optimizers.Adam(1e-3))
+    x = rng.random((20, 3)).astype(np.float32)
+    model.optimizer.iterations = 1000                   # 0.99 ** 1000 = 4e-5
+    assert stale_share(model, 1000) < STALE_SHARE and after_fit(model, x, "auto") is None
+    assert after_fit(model, x, True)["images"] == 20    # True: always
+    model.optimizer.iterations = 10
+    assert stale_share(model, 10) > STALE_SHARE and after_fit(model, x, False) is None
+    plain = nnlite_model([Dense(2)], (3,))
+    plain.compile()
+    assert after_fit(plain, x, True) is None
+
+
+def nnlite_model(layers, input_shape):
+    from nnlite import Sequential
+    return Sequential(layers, input_shape=input_shape, seed=0)
+
+
+# -- model files carry their preprocessing and class names --------------------------------------
+def test_deskew_layer_computes_what_preprocess_deskew_computes(mnist):
+    from nnlite.layers import Deskew
+    from nnlite.preprocess import deskew
+    _, (xt, _) = mnist
+    x = scale01(xt[:64, :, :, None])
+    np.testing.assert_array_equal(Deskew()(x), deskew(x))
+    np.testing.assert_array_equal(Deskew()(x[:1]), deskew(x[:1]))            # one image
+    np.testing.assert_allclose(Deskew(dtype="float64")(x), deskew(x), rtol=0, atol=0)
+
+
+def test_copied_model_file_keeps_its_preprocessing_and_class_names(small, tmp_path):
+    """A deskew-trained model scored from a copy without run.json beside it scores the same:
+    the file holds its Deskew layer (no run.json needed) and its class names."""
+    import shutil
+    from nnlite.commands.train import run
+    x, y, xt, yt = small
+    result = run(_recipe(preprocess="deskew"), str(tmp_path / "run"), verbose=0,
+                 data=((x, y), (xt, yt)))
+    copy = tmp_path / "elsewhere" / "model.npz"
+    copy.parent.mkdir()
+    shutil.copy(tmp_path / "run" / "model.npz", copy)
+    loaded = load_model(copy)
+    assert type(loaded.layers[0]).__name__ == "Deskew"
+    assert loaded.class_names == [str(i) for i in range(10)]
+    np.testing.assert_array_equal(loaded.predict(xt), result["model"].predict(xt))
+    scores = {}
+    for where in (tmp_path / "run" / "model.npz", copy):
+        assert cli(["evaluate", str(where), "--out", str(where.parent / "ev")]) == 0
+        scores[where] = json.loads((where.parent / "ev" / "metrics.json").read_text())
+    assert len({s["accuracy"] for s in scores.values()}) == 1
+
+
+def test_old_model_files_still_get_their_preprocessing_from_run_json(mnist, tmp_path, capsys):
+    """A file without a Deskew layer whose run.json says "deskew" (written before the layer
+    existed) is still fed deskewed images by ``nnlite evaluate``."""
+    from nnlite.preprocess import deskew
+    from nnlite.recipe import Recipe, holds_preprocessing
+    old = zoo.ann(seed=0)
+    assert not holds_preprocessing(old, "deskew") and holds_preprocessing(old, "scale")
+    old.save(tmp_path / "model.npz")
+    (tmp_path / "run.json").write_text(json.dumps(
+        {"config": Recipe(model="ann", preprocess="deskew").to_dict()}))
+    assert cli(["evaluate", str(tmp_path / "model.npz"), "--out", str(tmp_path / "ev")]) == 0
+    assert "preprocess: deskew" in capsys.readouterr().out
+    _, (xt, yt) = mnist
+    expected = np.mean(old.predict(deskew(scale01(xt[..., None]))).argmax(1) == yt)
+    metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
+    assert metrics["accuracy"] == pytest.approx(expected)
+
+
+# -- predict: what the pass size changes ---------------------------------------------------------
+@pytest.mark.parametrize("name", ["ann", "cnn"])
+def test_predict_pass_size_changes_only_the_last_bits(mnist, name):
+    """Sequential.predict's docstring: passes of 1 and of 300 images give logits within
+    2e-6 of the largest |logit| (measured: 4e-7), and the same classes."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "models",
+                        f"{name}.npz")
+    if not os.path.isfile(path):
+        pytest.skip(f"{path} not trained")
+    model = load_model(path)
+    _, (xt, _) = mnist
+    x = scale01(xt[:300, :, :, None])
+    one, many = model.predict(x, batch_size=1), model.predict(x, batch_size=300)
+    assert np.abs(one - many).max() <= 2e-6 * np.abs(many).max()
+    np.testing.assert_array_equal(one.argmax(1), many.argmax(1))
+
+
+def test_observers_that_want_input_gradients_work_on_a_deskew_model(small):
+    """Deskew has no dL/dx; a model whose observers ask for every input gradient (GradientStats,
+    traces) asks Deskew for none, and the weights are those of a plain step."""
+    from nnlite.inspect import GradientStats
+    x, y, _, _ = small
+    weights = []
+    for callbacks in ([], [GradientStats(every=1)]):
+        model = build_model(_recipe(preprocess="deskew"))
+        model.compile(optimizers.Adam(1e-3))
+        model.fit(x[:64], y[:64], batch_size=32, verbose=0, callbacks=callbacks)
+        weights.append(model.get_weights())
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

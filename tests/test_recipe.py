@@ -11,10 +11,11 @@ import pytest
 from nnlite.cli import main as cli
 from nnlite.commands.train import write_history
 from nnlite.errors import ConfigError
-from nnlite.layers import Dropout, Rescaling
+from nnlite.layers import Deskew, Dropout, Rescaling
+from nnlite.preprocess import deskew
 from nnlite.recipe import (COSINE_ALPHA, FIELDS, STEP_FACTOR, STEP_PARTS, STUDY, TUNED, Recipe,
-                           build_model, input_note, learning_rate, make_optimizer,
-                           model_options, prepare_images, steps_per_epoch, title)
+                           build_model, holds_preprocessing, input_note, learning_rate,
+                           make_optimizer, model_options, prepare_images, steps_per_epoch, title)
 from nnlite.schedules import CosineDecay, StepDecay
 from nnlite.training import split_validation
 
@@ -136,15 +137,38 @@ def test_build_model_reads_preprocess_dropout_width_and_seed():
 
 
 def test_prepare_images_per_preprocess():
+    """Models hold their preprocessing, so they all take [0, 1] images; models without those
+    layers (older files, Keras) get it applied to the images themselves."""
     x = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    scaled = prepare_images(x, "scale")
     for pre in ("scale", "standardize", "deskew", "raw"):
         out = prepare_images(x, pre)
         assert out.shape == (2, 28, 28, 1) and out.dtype == np.float32, pre
-        assert input_note(pre)
-    assert prepare_images(x, "raw").max() == 255.0
-    np.testing.assert_array_equal(prepare_images(x, "scale"), prepare_images(x, "standardize"))
+        np.testing.assert_array_equal(out, scaled)
+        assert input_note(pre).startswith("[0, 1] images")
+    assert prepare_images(x, "raw", inside_model=False).max() == 255.0
+    np.testing.assert_array_equal(prepare_images(x, "deskew", inside_model=False),
+                                  deskew(scaled))
+    np.testing.assert_array_equal(prepare_images(x, "standardize", inside_model=False), scaled)
     with pytest.raises(ConfigError, match="preprocess must be one of"):
         prepare_images(x, "whiten")
+
+
+@pytest.mark.parametrize("pre,first", [("deskew", Deskew), ("raw", Rescaling)])
+def test_build_model_puts_deskew_and_raw_inside_the_model(pre, first):
+    model = build_model(Recipe(model="ann", preprocess=pre))
+    assert isinstance(model.layers[0], first) and holds_preprocessing(model, pre)
+    assert model.class_names == [str(i) for i in range(10)]
+    plain = build_model(Recipe(model="ann"))
+    assert not holds_preprocessing(plain, pre)            # an older file trained on it
+    assert holds_preprocessing(plain, "scale") and holds_preprocessing(plain, "standardize")
+    x = np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28)
+    outside = prepare_images(x, pre, inside_model=False)
+    # the layer computes what the data preprocessing computed (raw: x/255*255 ~ x)
+    np.testing.assert_allclose(model.layers[0](prepare_images(x, pre)), outside, rtol=1e-6,
+                               atol=1e-6 * outside.max())
+    fashion = build_model(Recipe(model="ann", dataset="fashion-mnist"))
+    assert fashion.class_names[0] == "T-shirt"
 
 
 def test_title_names_the_recipe():

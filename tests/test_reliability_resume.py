@@ -5,7 +5,9 @@ The model is tiny but holds every kind of training state a checkpoint must carry
 and step (with a cosine schedule of the step), BatchNorm moving statistics, a Dropout mask
 generator, the shuffle generator, the L2 term, and the per-epoch history.
 """
+import json
 import os
+import re
 import signal
 
 import numpy as np
@@ -14,20 +16,22 @@ import pytest
 import nnlite
 from nnlite.callbacks import Callback
 from nnlite.checkpoint import load_checkpoint
-from nnlite.errors import ModelFileError
+from nnlite.errors import ModelFileError, ResumeError
+from nnlite.inspect import GradientStats
 from nnlite.layers import BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
+from nnlite.modelfile import read_npz, write_npz
+from nnlite.preprocess import Augment
 from nnlite.regularizers import l2
-from nnlite.modelfile import read_npz
 from nnlite.schedules import CosineDecay
 
 EPOCHS, BATCH, N = 3, 16, 88   # with validation_split=0.25: 66 train samples, 5 batches (last: 2)
 
 
-def small_model(seed=7):
+def small_model(seed=7, optimizer=None, filters=4):
     model = nnlite.Sequential([
-        Conv2D(4, 3, padding="same", kernel_regularizer=l2(1e-3)), BatchNormalization(), ReLU(),
-        MaxPool2D(2), Flatten(), Dropout(0.3), Dense(10)], input_shape=(8, 8, 1), seed=seed)
-    model.compile(nnlite.optimizers.Adam(CosineDecay(3e-3, decay_steps=20)))
+        Conv2D(filters, 3, padding="same", kernel_regularizer=l2(1e-3)), BatchNormalization(),
+        ReLU(), MaxPool2D(2), Flatten(), Dropout(0.3), Dense(10)], input_shape=(8, 8, 1), seed=seed)
+    model.compile(optimizer or nnlite.optimizers.Adam(CosineDecay(3e-3, decay_steps=20)))
     return model
 
 
@@ -62,6 +66,13 @@ class InterruptAt(Callback):
                 os.kill(os.getpid(), signal.SIGINT)     # the real Ctrl+C path
             else:
                 raise KeyboardInterrupt
+
+
+def assert_same_history(a, b):
+    """Every metric bit-identical (the wall-clock 'seconds' aside)."""
+    assert a.keys() == b.keys()
+    assert {k: v for k, v in a.items() if k != "seconds"} == \
+        {k: v for k, v in b.items() if k != "seconds"}
 
 
 def assert_same_weights(a, b):
@@ -149,11 +160,16 @@ def test_epoch_checkpoints_resume_from_an_epoch_boundary(data, reference, tmp_pa
 
 
 def test_resume_refuses_a_checkpoint_of_another_architecture(data, tmp_path):
+    """The error names the first difference of the two configs."""
     ckpt = tmp_path / "c.ckpt.npz"
     small_model().fit(*data, batch_size=BATCH, epochs=1, verbose=0, checkpoint_path=ckpt)
     other = nnlite.Sequential([Flatten(), Dense(10)], input_shape=(8, 8, 1), seed=0).compile()
-    with pytest.raises(ModelFileError, match="architecture differs"):
+    with pytest.raises(ResumeError, match=r"architecture differs from this model's at "
+                                          r"config.layers \(length\): 7 there, 2 here"):
         other.fit(*data, batch_size=BATCH, epochs=2, verbose=0, resume=ckpt)
+    wider = small_model(filters=8)
+    with pytest.raises(ResumeError, match=r"at config.layers\[0\].config.filters: 4 there, 8 here"):
+        wider.fit(*data, batch_size=BATCH, epochs=2, verbose=0, resume=ckpt)
     model_file = tmp_path / "plain.npz"
     small_model().save(model_file)
     with pytest.raises(ModelFileError, match="not a training checkpoint"):
@@ -204,21 +220,73 @@ def test_ctrl_c_in_nnlite_train_then_resume_equals_an_uninterrupted_run(tmp_path
                         nnlite.load_model(tmp_path / "ref" / "model.npz").get_weights())
 
 
-@pytest.mark.parametrize("field,value", [("epoch", "1"), ("batch", -3), ("loss_sum", [1]),
-                                         ("epoch_rng", {"bit_generator": "MT19937"})])
-def test_a_tampered_checkpoint_is_refused_by_name(data, tmp_path, field, value):
-    """A checkpoint whose position fields have the wrong type is a ModelFileError at load,
-    not a TypeError deep inside the training loop."""
+DELETE = object()
+TAMPERED = [   # (section of the checkpoint, key, new value, what the refusal says)
+    ("position", "epoch", "1", "position epoch='1'"),
+    ("position", "batch", -3, "position batch=-3"),
+    ("position", "loss_sum", [1], r"position loss_sum=\[1\]"),
+    ("position", "epoch_rng", {"bit_generator": "MT19937"}, "epoch_rng is not a PCG64 state"),
+    ("position", "seen", 0, "batch=2, seen=0 is not a point of an epoch"),  # was ZeroDivisionError
+    ("position", "batch", 10 ** 6, "batch=1000000, seen=32 is not a point of an epoch"),
+    ("position", "correct", 10 ** 6, "correct=1000000 > seen=32"),
+    ("position", "elapsed", -1.0, "elapsed=-1.0"),
+    ("position", "loss_sum", None, "loss_sum=None"),          # NaN is written as null
+    ("optimizer", "iterations", -1, r"iterations=-1, expected an integer in \[0,"),
+    ("layer_rngs", "5", None, "layer 5's generator is not a PCG64 state"),
+    ("layer_rngs", "5", DELETE, r"generator states for layers \[\], the model's generators are "
+                                r"in layers \['5'\]"),
+    ("history", "epoch", "x", "history is not"),
+]
+TAMPERED_ARRAYS = [   # (member, change, what the refusal says)
+    ("layers/6/kernel", lambda a: a.fill(np.nan), "array 'layers/6/kernel' contains NaN/Inf"),
+    ("layers/1/moving_variance", lambda a: a.fill(-1.0), "'layers/1/moving_variance' has negative"),
+    ("optimizer/0/m", lambda a: a.fill(np.inf), "optimizer state 'optimizer/0/m' contains NaN"),
+    ("optimizer/0/v", lambda a: a.fill(-1e-3), "optimizer state 'optimizer/0/v' has negative"),
+]
+
+
+@pytest.mark.parametrize("section,key,value,message", TAMPERED,
+                         ids=[f"{t[0]}.{t[1]}={t[2]!r}"[:40] for t in TAMPERED])
+def test_a_tampered_checkpoint_is_refused_by_name(data, tmp_path, section, key, value, message):
+    """Every field is checked at load, before anything is restored: a ModelFileError naming
+    the field, not a TypeError, ZeroDivisionError or NaN weights inside the training loop."""
     ckpt = tmp_path / "t.ckpt.npz"
     with pytest.raises(KeyboardInterrupt):
         small_model().fit(*data, batch_size=BATCH, epochs=1, verbose=0, checkpoint_path=ckpt,
                           callbacks=[InterruptAt(0, 1)])
     meta, arrays = read_npz(ckpt)
-    meta["checkpoint"]["position"][field] = value
-    from nnlite.modelfile import write_npz
+    if value is DELETE:
+        del meta["checkpoint"][section][key]
+    else:
+        meta["checkpoint"][section][key] = value
     write_npz(ckpt, meta, arrays)
-    with pytest.raises(ModelFileError, match="checkpoint is incomplete or corrupt"):
-        small_model().fit(*data, batch_size=BATCH, epochs=1, verbose=0, resume=ckpt)
+    model = small_model()
+    before = model.get_weights()
+    with pytest.raises(ModelFileError, match="checkpoint is incomplete or corrupt") as info:
+        model.fit(*data, batch_size=BATCH, epochs=1, verbose=0, resume=ckpt)
+    assert re.search(message, str(info.value)), info.value
+    assert_same_weights(model.get_weights(), before)          # refused before restoring
+
+
+@pytest.mark.parametrize("member,change,message", TAMPERED_ARRAYS,
+                         ids=[t[0] for t in TAMPERED_ARRAYS])
+def test_tampered_weights_or_optimizer_state_are_refused_before_anything_changes(
+        data, tmp_path, member, change, message):
+    """NaN weights or moments, a negative variance (sqrt of it is NaN): refused at load; the
+    model keeps its weights and its optimizer its (empty) state."""
+    ckpt = tmp_path / "w.ckpt.npz"
+    with pytest.raises(KeyboardInterrupt):
+        small_model().fit(*data, batch_size=BATCH, epochs=1, verbose=0, checkpoint_path=ckpt,
+                          callbacks=[InterruptAt(0, 1)])
+    meta, arrays = read_npz(ckpt)
+    change(arrays[member])
+    write_npz(ckpt, meta, arrays)
+    model = small_model()
+    before = model.get_weights()
+    with pytest.raises(ModelFileError, match=message):
+        model.fit(*data, batch_size=BATCH, epochs=1, verbose=0, resume=ckpt)
+    assert_same_weights(model.get_weights(), before)
+    assert model.optimizer.iterations == 0 and model.optimizer.slots is None
 
 
 def test_interrupt_inside_a_step_keeps_the_last_consistent_checkpoint(data, tmp_path, capsys):
@@ -242,3 +310,162 @@ def test_interrupt_inside_a_step_keeps_the_last_consistent_checkpoint(data, tmp_
     assert "stopped inside a step (epoch 2, batch 3)" in capsys.readouterr().err
     position = read_npz(ckpt)[0]["checkpoint"]["position"]
     assert (position["epoch"], position["batch"]) == (1, 0)     # the end-of-epoch-1 one
+
+
+# -- resume is exact or refused ---------------------------------------------------------------
+def interrupted_checkpoint(data, tmp_path, model=None, **fit_kwargs):
+    """A checkpoint written by a Ctrl+C after batch 1 of epoch 0."""
+    ckpt = tmp_path / "x.ckpt.npz"
+    with pytest.raises(KeyboardInterrupt):
+        (model or small_model()).fit(*data, batch_size=BATCH, epochs=2, verbose=0,
+                                     checkpoint_path=ckpt,
+                                     callbacks=[InterruptAt(0, 1)] + fit_kwargs.pop("callbacks", []),
+                                     **fit_kwargs)
+    return ckpt
+
+
+@pytest.mark.parametrize("written_with,resumed_with,message", [
+    (lambda: nnlite.optimizers.Adam(0.001), lambda: nnlite.optimizers.Adam(1.0),
+     r"the checkpoint was written with Adam\(learning_rate=0.001\), this model is compiled "
+     r"with Adam\(learning_rate=1.0\)"),
+    (lambda: nnlite.optimizers.Adam(CosineDecay(3e-3, decay_steps=20)),
+     lambda: nnlite.optimizers.Adam(CosineDecay(3e-3, decay_steps=40)),
+     r"written with Adam\(learning_rate=\{'kind': 'cosine', 'initial': 0.003, 'decay_steps': "
+     r"20, 'alpha': 0.0\}\), this model is compiled with Adam\(learning_rate=\{.*'decay_steps': 40"),
+    (lambda: nnlite.optimizers.Adam(0.001), lambda: nnlite.optimizers.SGD(0.001, momentum=0.9),
+     r"written with Adam\(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-07\), this "
+     r"model is compiled with SGD\(learning_rate=0.001, momentum=0.9, nesterov=False\)"),
+    (lambda: nnlite.optimizers.Adam(0.001), lambda: nnlite.optimizers.Adam(0.001, beta_2=0.99),
+     r"written with Adam\(beta_2=0.999\), this model is compiled with Adam\(beta_2=0.99\)"),
+])
+def test_resume_refuses_another_optimizer_or_learning_rate(data, tmp_path, written_with,
+                                                           resumed_with, message):
+    ckpt = interrupted_checkpoint(data, tmp_path, small_model(optimizer=written_with()))
+    with pytest.raises(ResumeError, match=message):
+        small_model(optimizer=resumed_with()).fit(*data, batch_size=BATCH, epochs=2, verbose=0,
+                                                  resume=ckpt)
+
+
+def test_resume_refuses_other_shuffling_augmentation_or_loss(data, tmp_path):
+    def shift(xb, rng):
+        return np.roll(xb, int(rng.integers(-1, 2)), axis=1)
+    ckpt = interrupted_checkpoint(data, tmp_path, batch_transform=shift)
+    with pytest.raises(ResumeError, match="written with shuffle=True, this call has shuffle=False"):
+        small_model().fit(*data, batch_size=BATCH, epochs=2, verbose=0, resume=ckpt,
+                          shuffle=False, batch_transform=shift)
+    with pytest.raises(ResumeError, match=r"written with batch_transform=\{'name': '.*shift', "
+                                          r"'settings': \{\}\}, this call has batch_transform=None"):
+        small_model().fit(*data, batch_size=BATCH, epochs=2, verbose=0, resume=ckpt)
+    augment = Augment(shift=1.0)
+    ckpt = interrupted_checkpoint(data, tmp_path, batch_transform=augment)
+    with pytest.raises(ResumeError, match=r"'settings': \{.*'shift': 1.0.*'shift': 2.0"):
+        small_model().fit(*data, batch_size=BATCH, epochs=2, verbose=0, resume=ckpt,
+                          batch_transform=Augment(shift=2.0))
+    meta, arrays = read_npz(ckpt)
+    meta["checkpoint"]["loss"] = "mean_squared_error"
+    write_npz(ckpt, meta, arrays)
+    with pytest.raises(ResumeError, match="written with loss 'mean_squared_error', this model is "
+                                          "compiled with 'sparse_categorical_crossentropy'"):
+        small_model().fit(*data, batch_size=BATCH, epochs=2, verbose=0, resume=ckpt,
+                          batch_transform=augment)
+
+
+def test_a_stateful_callback_resumes_exactly_or_is_refused(data, tmp_path):
+    """GradientStats keeps its rows in the checkpoint (get_state/set_state): interrupted twice
+    and resumed, its rows equal an uninterrupted run's, key order and NaNs included. Resuming
+    without it, or with another cadence, is refused."""
+    fit = dict(batch_size=BATCH, epochs=EPOCHS, validation_split=0.25, verbose=0)
+    reference = GradientStats(every=2)
+    small_model().fit(*data, callbacks=[reference], **fit)
+    ckpt = tmp_path / "g.ckpt.npz"
+    for point in [(0, 3), (2, 0)]:
+        stats = GradientStats(every=2)
+        with pytest.raises(KeyboardInterrupt):
+            small_model().fit(*data, checkpoint_path=ckpt, resume=ckpt if point[0] else None,
+                              callbacks=[stats, InterruptAt(*point)], **fit)
+    stats = GradientStats(every=2)
+    small_model().fit(*data, checkpoint_path=ckpt, resume=ckpt, callbacks=[stats], **fit)
+    assert json.dumps(stats.rows) == json.dumps(reference.rows) and len(stats.rows) == 8
+    with pytest.raises(ResumeError, match=r"holds the state of callbacks \['GradientStats'\], "
+                                          r"this call has the stateful callbacks \[\]"):
+        small_model().fit(*data, resume=ckpt, **fit)
+    with pytest.raises(ResumeError, match="recorded every 2 steps, this callback records every 5"):
+        small_model().fit(*data, resume=ckpt, callbacks=[GradientStats(every=5)], **fit)
+
+
+def test_a_checkpoint_without_the_run_record_is_accepted_with_what_it_has(data, reference,
+                                                                          tmp_path):
+    """Checkpoints written before the record (no version, run, loss, callbacks, optimizer
+    class) still resume, checked on what they hold, and the result is exact."""
+    ckpt = tmp_path / "old.ckpt.npz"
+    with pytest.raises(KeyboardInterrupt):
+        small_model().fit(*data, batch_size=BATCH, epochs=EPOCHS, validation_split=0.25,
+                          verbose=0, checkpoint_path=ckpt, callbacks=[InterruptAt(1, 2)])
+    meta, arrays = read_npz(ckpt)
+    for key in ("version", "run", "loss", "callbacks"):
+        del meta["checkpoint"][key]
+    del meta["checkpoint"]["optimizer"]["class"]
+    write_npz(ckpt, meta, arrays)
+    model = small_model()
+    history = model.fit(*data, batch_size=BATCH, epochs=EPOCHS, validation_split=0.25, verbose=0,
+                        resume=ckpt)
+    assert_same_weights(model.get_weights(), reference[0])
+    assert_same_history(history.history, reference[1])
+    with pytest.raises(ResumeError, match=r"learning_rate=1.0"):   # what it holds is checked
+        small_model(optimizer=nnlite.optimizers.Adam(1.0)).fit(
+            *data, batch_size=BATCH, epochs=EPOCHS, validation_split=0.25, verbose=0, resume=ckpt)
+
+
+# -- Ctrl+C anywhere in fit: a checkpoint and a KeyboardInterrupt ------------------------------
+def ctrl_c_inside(model, method, on_call, real_signal=False):
+    """Make the ``on_call``-th call of ``model.<method>`` (or of a callback hook) Ctrl+C."""
+    owner, name = (model, method) if isinstance(method, str) else method
+    original, calls = getattr(owner, name), []
+
+    def wrapped(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == on_call:
+            if real_signal:
+                os.kill(os.getpid(), signal.SIGINT)      # handled: this call completes
+            else:
+                raise KeyboardInterrupt                  # a second Ctrl+C: stops here
+        return original(*args, **kwargs)
+    setattr(owner, name, wrapped)
+
+
+class Hooks(Callback):
+    """A callback with every hook, for Ctrl+C to land in."""
+
+
+@pytest.mark.parametrize("where,on_call,real_signal,position", [
+    ("evaluate", EPOCHS, True, (EPOCHS, 0)),        # SIGINT in the LAST epoch's validation
+    ("evaluate", EPOCHS, False, (EPOCHS - 1, 5)),   # raised there: validation is redone
+    ("evaluate", 1, False, (0, 5)),
+    ("on_epoch_end", EPOCHS, False, (EPOCHS, 0)),   # in a callback after History: epoch is over
+    ("on_epoch_end", 2, True, (2, 0)),
+    ("on_epoch_begin", 2, False, (1, 0)),
+    ("on_train_begin", 1, False, (0, 0)),
+    ("on_train_end", 1, False, (EPOCHS, 0)),
+    ("on_train_end", 1, True, (EPOCHS, 0)),
+])
+def test_ctrl_c_anywhere_in_fit_saves_then_resumes_exactly(data, reference, tmp_path, where,
+                                                          on_call, real_signal, position):
+    before = signal.getsignal(signal.SIGINT)
+    if before is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        ckpt, model, hooks = tmp_path / "c.ckpt.npz", small_model(), Hooks()
+        ctrl_c_inside(model, where if where == "evaluate" else (hooks, where), on_call,
+                      real_signal)
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(*data, batch_size=BATCH, epochs=EPOCHS, validation_split=0.25, verbose=0,
+                      checkpoint_path=ckpt, callbacks=[hooks])
+    finally:
+        signal.signal(signal.SIGINT, before)
+    saved = read_npz(ckpt)[0]["checkpoint"]["position"]
+    assert (saved["epoch"], saved["batch"]) == position
+    model = small_model()
+    history = model.fit(*data, batch_size=BATCH, epochs=EPOCHS, validation_split=0.25, verbose=0,
+                        checkpoint_path=ckpt, resume=ckpt, callbacks=[Hooks()])
+    assert_same_weights(model.get_weights(), reference[0])
+    assert_same_history(history.history, reference[1])

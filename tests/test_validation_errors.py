@@ -4,9 +4,11 @@ message says what was expected and what was given -- never a NumPy traceback fro
 Each case is (call, expected error class, a regex the message must match). The regexes check
 that the message names BOTH the expectation and the offending value/shape/dtype.
 """
+import os
 import re
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -16,9 +18,13 @@ import nnlite.datasets
 import nnlite.zoo
 from nnlite import cli
 from nnlite.errors import ConfigError, DataError, InputError, ModelFileError, NNLiteError
-from nnlite.layers import (BatchNormalization, Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU,
-                           Rescaling)
+from nnlite.callbacks import Callback
+from nnlite.layers import (BatchNormalization, Conv2D, Dense, Deskew, Dropout, Flatten, MaxPool2D,
+                           ReLU, Rescaling)
+from nnlite.optimizers import SGD, Adam
+from nnlite.schedules import CosineDecay, StepDecay
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 RNG = np.random.default_rng(0)
 X = RNG.random((6, 8, 8, 1), dtype=np.float32)
 Y = np.array([0, 1, 2, 3, 0, 1])
@@ -139,7 +145,7 @@ CONFIG_CASES = {
     "Sequential.add non-layer": (lambda: nnlite.Sequential([np.ones(3)]), ConfigError,
                                  r"expects an nnlite Layer, got ndarray"),
     "input_shape": (lambda: nnlite.Sequential([Dense(2)], input_shape=(0, 3)), ConfigError,
-                    r"positive sizes.*\(0, 3\)"),
+                    r"positive integers.*\(0, 3\)"),
     "learning rate": (lambda: nnlite.optimizers.Adam(-1.0), ConfigError, r"positive.*-1.0"),
     "learning rate NaN": (lambda: nnlite.optimizers.SGD(float("nan")), ConfigError, r"nan"),
     "optimizer name": (lambda: model().compile("adamw"), ConfigError, r"unknown optimizer 'adamw'"),
@@ -167,7 +173,121 @@ DATA_CASES = {
 }
 
 
-ALL_CASES = {**MODEL_CASES, **LAYER_CASES, **CONFIG_CASES, **DATA_CASES}
+def weights_with(index, value):
+    weights = model().get_weights()
+    weights[index] = value
+    return weights
+
+
+# -- arguments of constructors, compile and fit: types, NaN/Inf, shapes, absurd sizes ----------
+ARGUMENT_CASES = {
+    "Rescaling string": (lambda: Rescaling("x"), ConfigError,
+                         r"Rescaling scale must be a finite number, got 'x'"),
+    "Rescaling NaN scale": (lambda: Rescaling(float("nan")), ConfigError, r"scale.*got nan"),
+    "Rescaling Inf offset": (lambda: Rescaling(1.0, np.inf), ConfigError, r"offset.*got inf"),
+    "BatchNormalization momentum string": (lambda: BatchNormalization(momentum="a"),
+                                           ConfigError, r"momentum must be a number in "
+                                                        r"\[0, 1\], got 'a'"),
+    "BatchNormalization momentum NaN": (lambda: BatchNormalization(momentum=float("nan")),
+                                        ConfigError, r"momentum.*got nan"),
+    "BatchNormalization epsilon NaN": (lambda: BatchNormalization(epsilon=float("nan")),
+                                       ConfigError, r"epsilon must be a number > 0, got nan"),
+    "BatchNormalization epsilon Inf": (lambda: BatchNormalization(epsilon=np.inf), ConfigError,
+                                       r"epsilon.*got inf"),
+    "Dropout seed float": (lambda: Dropout(0.5, seed=1.5), ConfigError, r"seed.*1.5"),
+    "Dropout rate NaN": (lambda: Dropout(float("nan")), ConfigError, r"rate.*nan"),
+    "Conv2D kernel string": (lambda: Conv2D(2, "33"), ConfigError, r"kernel_size.*'33'"),
+    "Conv2D kernel float": (lambda: Conv2D(2, 2.5), ConfigError, r"kernel_size.*2.5"),
+    "Conv2D strides pair of strings": (lambda: Conv2D(2, 3, strides=("1", "1")), ConfigError,
+                                       r"strides.*\('1', '1'\)"),
+    "Conv2D padding list": (lambda: Conv2D(2, 3, padding=["same"]), ConfigError,
+                            r"'valid' or 'same'.*\['same'\]"),
+    "MaxPool2D pool float": (lambda: MaxPool2D((2, 2.0)), ConfigError, r"pool_size.*2.0"),
+    "Dense activation list": (lambda: Dense(2, activation=["relu"]), ConfigError,
+                              r"activation must be a name.*\['relu'\]"),
+    "Dense initializer name": (lambda: Dense(2, kernel_initializer="glorot"), ConfigError,
+                               r"unknown initializer 'glorot'"),
+    "Dense regularizer number": (lambda: Dense(2, kernel_regularizer=0.01), ConfigError,
+                                 r"kernel_regularizer.*got 0.01"),
+    "layer dtype garbage": (lambda: Dense(2, dtype="abc"), ConfigError, r"float32.*'abc'"),
+    "Dense 10**12 units": (lambda: nnlite.Sequential([Dense(10 ** 12)], input_shape=(4,)),
+                           ConfigError, r"would create 5,000,000,000,000 weights.*"
+                                        r"2,147,483,648 allowed"),
+    "Conv2D 10**9 filters": (lambda: nnlite.Sequential([Conv2D(10 ** 9, 3)],
+                                                       input_shape=(8, 8, 1)),
+                             ConfigError, r"would create 10,000,000,000 weights"),
+    "Conv2D huge output": (lambda: nnlite.Sequential([Conv2D(2 ** 22, 1)],
+                                                     input_shape=(28, 28, 1)),
+                           ConfigError, r"would output 3,288,334,336 values per image"),
+    "Sequential seed -1": (lambda: nnlite.Sequential([Dense(2)], seed=-1), ConfigError,
+                           r"seed must be an integer >= 0, got -1"),
+    "Sequential seed float": (lambda: nnlite.Sequential([Dense(2)], seed=1.5), ConfigError,
+                              r"seed.*1.5"),
+    "Sequential name": (lambda: nnlite.Sequential([Dense(2)], name=3), ConfigError,
+                        r"name must be a string, got 3"),
+    "Sequential one layer, no list": (lambda: nnlite.Sequential(Dense(2)), ConfigError,
+                                      r"layers must be a list.*Dense"),
+    "input_shape int": (lambda: nnlite.Sequential([Dense(2)], input_shape=4), ConfigError,
+                        r"input_shape must be a tuple of positive integers.*got 4"),
+    "input_shape float": (lambda: nnlite.Sequential([Dense(2)], input_shape=(2.5,)),
+                          ConfigError, r"input_shape.*got \(2.5,\)"),
+    "input_shape string": (lambda: nnlite.Sequential([Dense(2)], input_shape="33"),
+                           ConfigError, r"input_shape.*got '33'"),
+    "input_shape empty": (lambda: nnlite.Sequential([Dense(2)], input_shape=()), ConfigError,
+                          r"input_shape.*got \(\)"),
+    "class_names count": (lambda: nnlite.Sequential([Dense(2)], input_shape=(3,),
+                                                    class_names=["cat"]),
+                          ConfigError, r"class_names has 1 names but the model has 2 outputs"),
+    "class_names not strings": (lambda: nnlite.Sequential([Dense(2)], class_names=[0, 1]),
+                                ConfigError, r"class_names must be.*\[0, 1\]"),
+    "Adam beta_1 NaN": (lambda: Adam(beta_1=float("nan")), ConfigError, r"beta_1.*nan"),
+    "Adam epsilon string": (lambda: Adam(epsilon="1e-7"), ConfigError, r"epsilon.*'1e-7'"),
+    "Adam learning rate string": (lambda: Adam("1e-3"), ConfigError,
+                                  r"learning_rate must be a positive number or a schedule, "
+                                  r"got '1e-3'"),
+    "SGD nesterov string": (lambda: SGD(0.1, nesterov="yes"), ConfigError,
+                            r"nesterov must be True or False, got 'yes'"),
+    "SGD momentum Inf": (lambda: SGD(0.1, momentum=np.inf), ConfigError, r"momentum.*inf"),
+    "StepDecay every float": (lambda: StepDecay(1e-3, 2.5), ConfigError, r"every.*2.5"),
+    "CosineDecay NaN": (lambda: CosineDecay(float("nan"), 10), ConfigError, r"initial.*nan"),
+    "CosineDecay alpha": (lambda: CosineDecay(1e-3, 10, alpha=2), ConfigError,
+                          r"alpha must be a number in \[0, 1\], got 2"),
+    "compile loss list": (lambda: model().compile(loss=["mse"]), ConfigError,
+                          r"unknown loss \['mse'\]"),
+    "compile metrics string": (lambda: model().compile(metrics="mae"), ConfigError,
+                               r"unknown metrics \['mae'\]"),
+    "compile metrics number": (lambda: model().compile(metrics=3), ConfigError,
+                               r"unknown metrics 3"),
+    "set_weights NaN": (lambda: model().set_weights(weights_with(1, [np.nan, 0])), InputError,
+                        r"set_weights: array 1.*NaN/Inf"),
+    "set_weights strings": (lambda: model().set_weights(weights_with(1, ["a", "b"])),
+                            InputError, r"set_weights: array 1.*real numeric.*<U1"),
+    "set_weights complex": (lambda: model().set_weights(weights_with(1, [1j, 0])), InputError,
+                            r"array 1.*complex"),
+    "set_weights not a list": (lambda: model().set_weights(np.zeros(4)), InputError,
+                               r"expected a list of 4 arrays"),
+    "fit checkpoint_path folder": (lambda: fit(checkpoint_path=HERE), ConfigError,
+                                   r"checkpoint_path: .* is a folder; give a file path"),
+    "fit checkpoint_path missing folder": (lambda: fit(checkpoint_path="/nonexistent/ck.npz"),
+                                           ConfigError, r"the folder /nonexistent does not "
+                                                        r"exist"),
+    "fit checkpoint_path number": (lambda: fit(checkpoint_path=3), ConfigError,
+                                   r"checkpoint_path must be a file path.*got 3"),
+    "fit shuffle string": (lambda: fit(shuffle="yes"), ConfigError, r"shuffle.*'yes'"),
+    "fit one callback, no list": (lambda: fit(callbacks=Callback()), ConfigError,
+                                  r"callbacks must be a list"),
+    "fit batch_transform": (lambda: fit(batch_transform=3), ConfigError,
+                            r"batch_transform must be None or a function.*3"),
+    "fit recalibrate_bn": (lambda: fit(recalibrate_bn="always"), ConfigError,
+                           r"recalibrate_bn must be 'auto', True or False, got 'always'"),
+    "l2 factor string": (lambda: nnlite.regularizers.l2("0.01"), ConfigError,
+                         r"l2 factor must be a finite number >= 0, got '0.01'"),
+    "Deskew on 3 channels": (lambda: Deskew()(np.zeros((1, 8, 8, 3))), InputError,
+                             r"single-channel images.*\(batch, 8, 8, 3\)"),
+}
+
+
+ALL_CASES = {**MODEL_CASES, **LAYER_CASES, **CONFIG_CASES, **DATA_CASES, **ARGUMENT_CASES}
 
 
 @pytest.mark.parametrize("name", list(ALL_CASES))
@@ -182,6 +302,50 @@ def test_preprocessing_refuses_bad_input(name):
     call, error, message = _preprocess_cases()[name]
     with pytest.raises(error, match=message):
         call()
+
+
+def test_numpy_scalars_and_lists_are_accepted_where_python_numbers_are():
+    opt = Adam(np.float32(1e-3), beta_1=np.float64(0.9))
+    assert opt.learning_rate == pytest.approx(1e-3) and isinstance(opt.learning_rate, float)
+    SGD(np.float64(0.1), momentum=np.float32(0.5), nesterov=np.bool_(True))
+    layers = [Rescaling(np.float32(0.5)), Conv2D(np.int64(2), (np.int32(3), 3), padding="same"),
+              BatchNormalization(momentum=np.float64(0.9)), ReLU(), Flatten(),
+              Dropout(np.float32(0.25), seed=np.int64(3)), Dense(np.int64(3))]
+    m = nnlite.Sequential(layers, input_shape=[8, 8, np.int64(1)], seed=np.int64(4),
+                          class_names=("a", "b", "c"))
+    assert m.input_shape == (8, 8, 1) and m.class_names == ["a", "b", "c"]
+    m.compile(opt, metrics="accuracy")                    # one name, as Keras allows
+    assert m.metrics == ["accuracy"]
+    m.fit(X, Y % 3, batch_size=np.int64(3), epochs=np.int64(1), verbose=0)
+    m.set_weights([w.astype(np.float64) for w in m.get_weights()])   # cast, as Keras
+
+
+def test_absurd_sizes_are_refused_before_allocating():
+    tracemalloc.start()
+    with pytest.raises(ConfigError, match="would create"):
+        nnlite.Sequential([Flatten(), Dense(10 ** 9)], input_shape=(28, 28, 1))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 10 * 2 ** 20
+
+
+def test_bad_checkpoint_path_fails_before_the_first_step():
+    m = model()
+    before = [w.copy() for w in m.get_weights()]
+    with pytest.raises(ConfigError, match="is a folder"):
+        m.fit(X, Y, epochs=1, verbose=0, checkpoint_path=HERE)
+    assert m.optimizer.iterations == 0
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_failed_set_weights_changes_nothing():
+    m = model()
+    before = m.get_weights()
+    with pytest.raises(InputError):
+        m.set_weights(weights_with(3, np.full(4, np.inf)))
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_errors_form_one_hierarchy():
@@ -211,7 +375,7 @@ def test_cli_bad_model_path_is_a_clean_error_with_exit_code_2(tmp_path):
 @pytest.mark.parametrize("argv,pattern", [
     (["data", "info", "mnist", "--path", "/nonexistent/dir"], r"mnist not found.*/nonexistent/dir"),
     (["train", "ann", "--resume", "--out", "/nonexistent/run"], r"no checkpoint.npz"),
-    (["train", "ann", "--epochs", "0", "--limit", "10"], r"epochs must be a positive integer"),
+    (["train", "ann", "--epochs", "0", "--limit", "10"], r"--epochs: expected an integer >= 1"),
 ])
 def test_cli_user_errors_exit_2_without_traceback(argv, pattern, capsys):
     assert cli.main(argv) == 2

@@ -3,9 +3,11 @@ and each transform against its adjoint (<T a, b> == <a, T* b>), in float64."""
 import numpy as np
 import pytest
 
+import nnlite
 from nnlite.errors import ConfigError
 from nnlite.layers import Conv2D
 from nnlite.layers.conv2d import WINOGRAD_MIN_CHANNELS
+from nnlite.modelfile import load_arrays_into, model_arrays
 from nnlite.ops import winograd as W
 from tests.reference import conv2d_reference
 
@@ -78,7 +80,8 @@ def _run(layer, x, g, algorithm):
     layer.algorithm = algorithm
     y = layer.forward(x, training=True)
     dx = layer.backward(g)
-    return [y, dx, layer.grads["kernel"].copy(), layer.grads["bias"].copy()], layer._winograd
+    return ([y, dx, layer.grads["kernel"].copy(), layer.grads["bias"].copy()],
+            layer.last_algorithm == "winograd")
 
 
 @pytest.mark.parametrize("padding, size", [("same", (9, 8)), ("valid", (10, 7))])
@@ -89,7 +92,7 @@ def test_conv2d_im2col_and_winograd_agree_in_float32(rng, padding, size):
     layer.rng = rng
     x = rng.standard_normal((5, *size, WINOGRAD_MIN_CHANNELS)).astype(np.float32)
     g = rng.standard_normal(layer(x).shape).astype(np.float32)
-    assert layer._winograd                          # "auto" chose Winograd here
+    assert layer.last_algorithm == "winograd"       # "auto" chose Winograd here
     im2col, used_winograd = _run(layer, x, g, "im2col")
     assert not used_winograd
     winograd, used_winograd = _run(layer, x, g, "winograd")
@@ -101,24 +104,88 @@ def test_conv2d_im2col_and_winograd_agree_in_float32(rng, padding, size):
 
 def test_conv2d_algorithm_setting(rng):
     """"winograd" also runs below the size "auto" wants, falls back to im2col where Winograd
-    does not apply (5x5, stride 2), and is an execution detail: not in get_config."""
+    does not apply (5x5, stride 2), and is an execution detail: not in get_config; "auto" runs
+    1-channel inputs through the direct loops."""
     x = rng.standard_normal((2, 6, 6, 1)).astype(np.float32)
     small = Conv2D(2, 3, padding="same", algorithm="winograd")
     small.rng = rng
     small(x)
-    assert small._winograd
+    assert small.last_algorithm == "winograd"
     small.algorithm = "auto"
     small(x)
-    assert not small._winograd                      # 1 channel: "auto" keeps im2col
+    assert small.last_algorithm == "direct"         # 1 channel: "auto" runs the direct loops
     for layer in (Conv2D(2, 5, padding="same", algorithm="winograd"),
                   Conv2D(2, 3, strides=2, padding="same", algorithm="winograd")):
         layer.rng = rng
         np.testing.assert_allclose(layer(x), conv2d_reference(
             x, layer.params["kernel"], layer.params["bias"], layer.strides[0], "same"),
             rtol=1e-5, atol=1e-5)
-        assert not layer._winograd
+        assert layer.last_algorithm == "im2col"
         assert "algorithm" not in layer.get_config()
     with pytest.raises(ConfigError, match="algorithm"):
         Conv2D(2, 3, algorithm="fft")
     with pytest.raises(ConfigError, match="algorithm"):
         small.algorithm = None
+
+
+def _cnn_with_a_winograd_layer():
+    model = nnlite.zoo.build("cnn", seed=4).compile("adam")
+    layer = model.layers[8]
+    assert isinstance(layer, Conv2D) and layer.reuse_transforms
+    return model, layer
+
+
+def _fresh_logits(model, x):
+    """Logits with every transform recomputed (no cache)."""
+    for layer in model.layers:
+        if isinstance(layer, Conv2D):
+            layer.reuse_transforms = False
+    try:
+        return model.predict(x)
+    finally:
+        for layer in model.layers:
+            if isinstance(layer, Conv2D):
+                layer.reuse_transforms = True
+
+
+def test_inference_reuses_the_winograd_transform_only_while_the_kernel_is_unchanged(rng):
+    """predict keeps the transformed kernel between calls; a training step, set_weights, a
+    model file loaded into the model and a direct assignment all change the kernel, and the
+    next predict must use the new one (compared with a recomputed transform)."""
+    model, layer = _cnn_with_a_winograd_layer()
+    x, y = rng.random((3, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, 3)
+    first = model.predict(x)
+    assert layer.last_algorithm == "winograd"
+    u = layer._transform_cache[1]
+    np.testing.assert_array_equal(model.predict(x), first)
+    assert layer._transform_cache[1] is u                     # reused, not recomputed
+
+    def changed(action):
+        before = model.predict(x)
+        action()
+        after = model.predict(x)
+        assert not np.array_equal(after, before)
+        np.testing.assert_array_equal(after, _fresh_logits(model, x))
+
+    changed(lambda: model.train_step(x, y))
+    other = nnlite.zoo.build("cnn", seed=5)
+    changed(lambda: model.set_weights(other.get_weights()))
+    third = nnlite.zoo.build("cnn", seed=6)
+    changed(lambda: load_arrays_into(model, model_arrays(third).items(), "test"))
+    changed(lambda: layer.params["kernel"].__setitem__((0, 1, 2, 3), 5.0))
+    model.train_step(x, y)
+    assert layer._transform_cache is None                     # training drops it
+
+
+def test_kernel_transform_cache_compares_bits():
+    k = np.arange(2 * 3 * 3 * 4, dtype=np.float32).reshape(3, 3, 2, 4) / 7
+    u, cache = W.kernel_transform_cached(k)
+    assert W.kernel_transform_cached(k, cache)[0] is u
+    k2 = k.copy()
+    k2[1, 1, 1, 1] = np.nextafter(k2[1, 1, 1, 1], np.float32(10))   # one ulp
+    u2, cache2 = W.kernel_transform_cached(k2, cache)
+    assert u2 is not u and cache2 is not cache
+    np.testing.assert_array_equal(u2, W.kernel_transform(k2))
+    k2[0, 0, 0, 0] = np.nan                                     # NaN equals itself bitwise
+    _, cache3 = W.kernel_transform_cached(k2, cache2)
+    assert W.kernel_transform_cached(k2, cache3)[1] is cache3

@@ -1,6 +1,8 @@
 """``nnlite data``: where the datasets are, and downloading them."""
 from ..datasets import load
 from ..download import download
+from .arguments import url
+from .common import check_writable_folder
 
 
 def register(sub):
@@ -10,7 +12,7 @@ def register(sub):
     d = dsub.add_parser("download", help="fetch a dataset into the cache (checksummed, atomic)")
     d.add_argument("name", choices=["mnist", "fashion-mnist"])
     d.add_argument("--dest", help="folder to write into (default ~/.cache/nnlite/NAME)")
-    d.add_argument("--mirror", action="append",
+    d.add_argument("--mirror", action="append", type=url, metavar="URL",
                    help="base URL to fetch from instead of the public mirrors (repeatable)")
     d.set_defaults(func=_download)
     i = dsub.add_parser("info", help="show where a dataset is found and verify it")
@@ -20,6 +22,8 @@ def register(sub):
 
 
 def _download(args):
+    if args.dest:                  # refused now, not after the first file has downloaded
+        check_writable_folder(args.dest, "--dest")
     dest = download(args.name, dest=args.dest, mirrors=args.mirror)
     print(f"{args.name}: verified and ready in {dest}")
 

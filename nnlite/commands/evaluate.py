@@ -1,10 +1,11 @@
 """``nnlite evaluate MODEL_FILE``: score a model on a test set or on a folder of drawn digits.
 
 Prints the loss (including L2 terms, as Keras), the accuracy and a per-class precision /
-recall / F1 table (laid out as scikit-learn's ``classification_report``), and writes into
-``--out`` (default: ``eval-DATASET`` beside the model file): ``metrics.json``,
-``confusion.png`` and ``mistakes.png`` (the most confidently wrong images, titled
-true->predicted (probability)).
+recall / F1 table (laid out as scikit-learn's ``classification_report``), and writes
+``metrics.json``, ``confusion.png`` and ``mistakes.png`` (the most confidently wrong images,
+titled true->predicted (probability)) into a new folder ``runs/eval-MODEL-SOURCE-TIME``, or into
+``--out DIR`` (which must be new or empty, unless ``--overwrite``). Nothing is written beside
+the model file, and no evaluation overwrites another.
 
 ``--images DIR`` scores a folder of user-drawn digits instead of the test set. Format (the
 drawing app saves exactly this):
@@ -15,14 +16,16 @@ drawing app saves exactly this):
       nnlite.preprocess.drawing.drawing_to_mnist); pixel values 0-255 are divided by 255.
     Other files are ignored; a .png that breaks these rules is an error naming the file.
 
-Input preprocessing follows ``run.json`` beside the model file if there is one (written by
-``nnlite train``), else ``--preprocess`` (default ``scale``: pixels / 255).
+Model files take [0, 1] images and carry their preprocessing (Deskew, Rescaling layers) and
+class names. For older files trained on deskewed or 0-255 images, the preprocessing follows
+``run.json`` beside the model file if there is one, else ``--preprocess``.
 """
 import argparse
 import json
 import os
 import re
 import sys
+import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -30,10 +33,12 @@ from PIL import Image, UnidentifiedImageError
 from ..activations import softmax
 from ..datasets import CLASS_NAMES, load
 from ..errors import InputError
-from ..files import write_json
+from ..files import fresh_folder, read_at_most, write_json
 from ..loading import load_model
 from ..plots import plot_confusion, plot_gallery
-from ..recipe import prepare_images
+from ..recipe import holds_preprocessing, prepare_images
+from .arguments import non_negative_int
+from .common import prepare_out
 
 LABELLED_PNG = re.compile(r"^([0-9])_.*\.png$", re.IGNORECASE)
 
@@ -50,35 +55,58 @@ def register(sub):
     p.add_argument("--preprocess", choices=["auto", "scale", "deskew", "raw"], default="auto",
                    help="input preprocessing (default auto: run.json beside the model, else "
                         "scale)")
-    p.add_argument("--out", help="folder for metrics.json and the PNGs")
-    p.add_argument("--gallery", type=int, default=32, help="mistakes shown (default 32)")
+    p.add_argument("--out", metavar="DIR", help="folder for metrics.json and the PNGs (default: "
+                   "a new folder runs/eval-MODEL-SOURCE-TIME)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="write into an --out folder that already holds files")
+    p.add_argument("--gallery", type=non_negative_int, default=32,
+                   help="mistakes shown (default 32; 0: none)")
     p.set_defaults(func=_main)
 
 
 def _main(args):
+    existed = bool(args.out) and os.path.isdir(args.out)
+    out = (prepare_out(args.out, "--out", overwrite=args.overwrite) if args.out else
+           fresh_folder("runs", f"eval-{_stem(args.model_file)}-"
+                                f"{'images' if args.images else args.dataset}"))
+    try:
+        _evaluate(args, out)
+    except BaseException:
+        if not existed and not os.listdir(out):
+            os.rmdir(out)                  # a failed evaluation leaves no empty folder behind
+        raise
+
+
+def _stem(model_file):
+    """A folder-name-safe name for a model file: models/cnn.npz -> cnn; runs/x/model.npz -> x."""
+    path = os.path.abspath(model_file)
+    stem = os.path.splitext(os.path.basename(path))[0]
+    if stem == "model":
+        stem = os.path.basename(os.path.dirname(path)) or stem
+    return re.sub(r"[^\w.-]+", "_", stem)[:60] or "model"
+
+
+def _evaluate(args, out):
     model = load_model(args.model_file)
     model.compile()
     preprocess = _preprocess_choice(args.model_file, args.preprocess)
     if args.images:
         x_uint8, y, names = read_labelled_pngs(args.images)
         source = f"{len(y)} drawings in {args.images}"
-        default_out = "eval-images"
     else:
         _, (x_uint8, y) = load(args.dataset)
         source = f"{args.dataset} test set ({len(y)} images)"
-        default_out = f"eval-{args.dataset}"
     if len(y) == 0:
-        raise InputError(f"{args.images}: no <label>_*.png files found")
-    x = prepare_images(x_uint8, preprocess)
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.model_file)),
-                                   default_out)
-    class_names = CLASS_NAMES[args.dataset if not args.images else "mnist"]
+        raise InputError(f"--images: no <label>_*.png files found in {args.images}")
+    x = prepare_images(x_uint8, preprocess, inside_model=holds_preprocessing(model, preprocess))
+    class_names = model.class_names or CLASS_NAMES[args.dataset if not args.images else "mnist"]
     metrics = evaluate_arrays(model, x, y, out, class_names, gallery=args.gallery)
     print(f"{os.path.basename(args.model_file)} on {source} (preprocess: {preprocess})")
     print(f"test loss {metrics['loss']:.4f}   test accuracy {metrics['accuracy']:.4f} "
           f"({metrics['accuracy'] * 100:.2f} %, {metrics['errors']} errors)")
     print(metrics["report_text"])
-    print(f"wrote {out}/metrics.json, confusion.png, mistakes.png", file=sys.stderr)
+    print(f"wrote {out}/metrics.json, confusion.png"
+          + (", mistakes.png" if args.gallery else ""), file=sys.stderr)
 
 
 def _preprocess_choice(model_file, choice):
@@ -87,11 +115,11 @@ def _preprocess_choice(model_file, choice):
     run = os.path.join(os.path.dirname(os.path.abspath(model_file)), "run.json")
     if os.path.isfile(run):
         try:
-            with open(run) as fh:
-                pre = json.load(fh)["config"]["preprocess"]
+            with open(run, "rb") as fh:          # a run.json is small: 1 MB at most is read
+                pre = json.loads(read_at_most(fh, 1 << 20))["config"]["preprocess"]
             return "scale" if pre == "standardize" else pre
-        except (ValueError, KeyError, TypeError):
-            pass
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
+            pass                                 # not nnlite's run.json: the default
     return "scale"
 
 
@@ -99,8 +127,8 @@ def evaluate_arrays(model, x, y, out=None, class_names=None, gallery=32):
     """Score a compiled model on prepared images x (N, 28, 28, 1) and labels y (N,).
 
     Returns a dict (loss, accuracy, errors, per_class, confusion, report_text, predictions
-    (N,) int array); with ``out`` also writes metrics.json, confusion.png and mistakes.png
-    there."""
+    (N,) int array); with ``out`` also writes metrics.json, confusion.png and (gallery > 0)
+    mistakes.png there."""
     y = np.asarray(y, dtype=np.int64)
     logits = model.predict(x)
     probs = softmax(logits.astype(np.float64))
@@ -126,11 +154,12 @@ def evaluate_arrays(model, x, y, out=None, class_names=None, gallery=32):
         write_json(os.path.join(out, "metrics.json"), metrics)
         plot_confusion(cm, os.path.join(out, "confusion.png"), names,
                        title=f"confusion matrix: accuracy {acc * 100:.2f} % on {len(y)} images")
-        shown = x[worst]
-        if shown.size and (shown.max() > 1.5):      # raw 0-255 inputs: show on [0, 1]
-            shown = shown / 255.0
-        plot_gallery(shown, y[worst], pred[worst], probs[worst, pred[worst]],
-                     os.path.join(out, "mistakes.png"), names)
+        if gallery:
+            shown = x[worst]
+            if shown.size and (shown.max() > 1.5):      # raw 0-255 inputs: show on [0, 1]
+                shown = shown / 255.0
+            plot_gallery(shown, y[worst], pred[worst], probs[worst, pred[worst]],
+                         os.path.join(out, "mistakes.png"), names)
     return dict(metrics, predictions=predictions)     # predictions (N,) are not in the JSON
 
 
@@ -186,13 +215,20 @@ def read_labelled_pngs(folder):
             continue
         path = os.path.join(folder, name)
         try:
-            with Image.open(path) as im:
-                arr = np.asarray(im.convert("L"), dtype=np.uint8)
-        except (OSError, UnidentifiedImageError) as exc:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(path) as im:
+                    if im.size != (28, 28):      # from the header, before decoding anything
+                        raise InputError(
+                            f"{path}: expected a 28x28 image, got {im.size[0]}x{im.size[1]} "
+                            "(save drawings with nnlite.preprocess.drawing_to_mnist)")
+                    arr = np.asarray(im.convert("L"), dtype=np.uint8)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+            raise InputError(f"{path}: refused, its header claims a huge image ({exc})") from None
+        except (OSError, UnidentifiedImageError, SyntaxError, ValueError, EOFError) as exc:
+            if isinstance(exc, InputError):
+                raise
             raise InputError(f"{path}: not a readable PNG ({exc})") from None
-        if arr.shape != (28, 28):
-            raise InputError(f"{path}: expected a 28x28 image, got {arr.shape[1]}x{arr.shape[0]}"
-                             " (save drawings with nnlite.preprocess.drawing_to_mnist)")
         images.append(arr)
         labels.append(int(match.group(1)))
         names.append(name)

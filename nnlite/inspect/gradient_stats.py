@@ -21,9 +21,12 @@ import math
 import numpy as np
 
 from ..callbacks import Callback, Observer
-from ..errors import ConfigError
+from ..errors import ConfigError, ResumeError
 from ..files import write_csv, write_json
 from .stats import dead_fraction, is_relu, l2_norm, tensor_stats
+
+
+ROW_INDEX = ("step", "epoch", "batch")
 
 
 class GradientStats(Callback, Observer):
@@ -126,6 +129,37 @@ class GradientStats(Callback, Observer):
             for k in r:
                 seen.setdefault(k)
         return list(seen)
+
+    # -- checkpoints (nnlite.checkpoint): a resumed run keeps the rows recorded before ----------
+    def get_state(self):
+        """The rows so far as arrays: ``index`` (rows, 3) int64 step/epoch/batch, ``values``
+        (rows, columns) float64, ``present`` marking the columns each row has."""
+        names = [c for c in self.columns() if c not in ROW_INDEX]
+        values = np.full((len(self.rows), len(names)), np.nan)
+        present = np.zeros(values.shape, bool)
+        for i, row in enumerate(self.rows):
+            for j, name in enumerate(names):
+                if name in row:
+                    values[i, j], present[i, j] = row[name], True
+        index = np.array([[row[k] for k in ROW_INDEX] for row in self.rows], np.int64)
+        return {"every": self.every, "columns": names, "index": index.reshape(-1, 3),
+                "values": values, "present": present}
+
+    def set_state(self, state):
+        """Restore what ``get_state`` returned (another ``every``: ResumeError)."""
+        if state.get("every") != self.every:
+            raise ResumeError(f"GradientStats: the checkpoint recorded every {state.get('every')!r}"
+                              f" steps, this callback records every {self.every}")
+        names, index, values, present = (state.get(k) for k in ("columns", "index", "values",
+                                                                 "present"))
+        if (not isinstance(names, list) or not all(isinstance(n, str) for n in names)
+                or any(not isinstance(a, np.ndarray) for a in (index, values, present))
+                or index.shape != (len(values), 3) or values.shape != (len(values), len(names))
+                or present.shape != values.shape):
+            raise ConfigError("GradientStats: not a state written by get_state")
+        self.rows = [{**dict(zip(ROW_INDEX, map(int, idx))),
+                      **{n: float(v) for n, v, p in zip(names, vals, has) if p}}
+                     for idx, vals, has in zip(index, values, present)]
 
     def to_dict(self):
         return {"every": self.every, "layers": self.layers, "rows": self.rows}

@@ -147,8 +147,7 @@ def format_trace(tr, opt):
                          f"|g| = {g['norm']:.4e}{note}")
     head = f"4. UPDATE ({type(opt).__name__}, t={h.get('t')}, learning rate {h.get('applied_lr'):g}"
     if hasattr(opt, "beta_1"):
-        t = h["t"]
-        alpha = h["applied_lr"] * np.sqrt(1 - opt.beta_2 ** t) / (1 - opt.beta_1 ** t)
+        alpha = opt.step_size(h["applied_lr"], h["t"], np.dtype(h["x_dtype"]))
         head += f"; alpha = lr*sqrt(1-beta_2^t)/(1-beta_1^t) = {alpha:.4e}"
     lines += ["", head + ")",
               f"  {'parameter':<30}{'shape':<18}{'|g| used':>12}{'|w| before':>12}{'|dw|':>12}"

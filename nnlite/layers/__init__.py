@@ -4,6 +4,7 @@ from .base import Layer
 from .batchnorm import BatchNormalization
 from .conv2d import Conv2D
 from .dense import Dense
+from .deskew import Deskew
 from .dropout import Dropout
 from .flatten import Flatten
 from .pooling import MaxPool2D
@@ -12,7 +13,7 @@ from .rescaling import Rescaling
 # Every class a model file may name. The loader refuses anything else.
 REGISTRY = {cls.__name__: cls for cls in (
     Dense, Conv2D, MaxPool2D, ReLU, Sigmoid, Tanh, Softmax, Flatten, BatchNormalization, Dropout,
-    Rescaling)}
+    Rescaling, Deskew)}
 
 MaxPooling2D = MaxPool2D   # Keras' other name
 

@@ -19,14 +19,17 @@ What a model asks of its layers (defaults here; layers that need more override t
   when the layer is added; Dropout derives its mask generator from them.
 - ``get_rng_state()`` / ``set_rng_state(state)``: the layer's own random generator for
   checkpoints, as a JSON-able dict (None for layers without one).
-- ``count_params_for(input_shape)``: how many values (params + state) ``build`` would create,
-  from shapes alone, so a model file's architecture can be sized before anything is allocated.
+- ``weight_shapes_for(input_shape)``: the shape of each array ``build`` would create, from
+  shapes alone, so a model file's architecture and members can be checked before anything is
+  allocated; ``count_params_for(input_shape)`` is their total size.
 """
+import math
+
 import numpy as np
 
-from .. import regularizers
+from .. import activations, initializers, regularizers
 from ..errors import ConfigError, InputError
-from ..validation import as_float_array, check_float_dtype
+from ..validation import MAX_ARRAY_VALUES, as_float_array, check_float_dtype
 
 
 class Layer:
@@ -49,6 +52,10 @@ class Layer:
     def ensure_built(self, input_shape):
         input_shape = tuple(int(s) for s in input_shape)
         if not self.built:
+            if self.count_params_for(input_shape) > MAX_ARRAY_VALUES:
+                raise ConfigError(f"layer '{self.name}' ({type(self).__name__}) would create "
+                                  f"{self.count_params_for(input_shape):,} weights for inputs "
+                                  f"{input_shape}, more than the {MAX_ARRAY_VALUES:,} allowed")
             if self.rng is None:
                 self.rng = np.random.default_rng()
             self.build(input_shape)
@@ -95,11 +102,20 @@ class Layer:
             raise ConfigError(f"layer '{self.name}' ({type(self).__name__}) has no random "
                               f"generator, got a generator state")
 
+    def weight_shapes_for(self, input_shape):
+        """{name: shape} of every array (params, then state) ``build`` would create for inputs
+        of shape ``(batch, *input_shape)``, from shapes alone (a model file's members are
+        checked against it before any is read). Refuses what ``build`` refuses."""
+        return {}
+
     def count_params_for(self, input_shape):
         """Number of values (params + state) ``build`` would create for inputs of shape
         ``(batch, *input_shape)``, from shapes alone. Equals ``count_params() +
         count_state()`` once built."""
-        return 0
+        return sum(math.prod(shape) for shape in self.weight_shapes_for(input_shape).values())
+
+    # False: backward gives no dL/dx (Deskew); a model asks such a first layer for none
+    has_input_grad = True
 
     # -- regularisation (Keras: adds to the loss; its gradient adds to grads) ------------------
     kernel_regularizer = None
@@ -146,23 +162,36 @@ class Layer:
 
 
 def to_pair(value, what):
-    """An int or a pair of ints -> a pair of positive ints (kernel sizes, strides)."""
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        pair = (int(value), int(value))
-    else:
-        try:
-            pair = tuple(int(v) for v in value)
-        except TypeError:
-            raise ConfigError(f"{what} must be an int or a pair of ints, got {value!r}") from None
-    if len(pair) != 2 or min(pair) <= 0:
-        raise ConfigError(f"{what} must be positive int or pair of positive ints, got {value!r}")
-    return pair
+    """A positive int or a pair of them (not "33", not 2.5) -> a pair (kernel sizes, strides)."""
+    pair = (value, value) if not isinstance(value, (tuple, list)) else tuple(value)
+    if len(pair) != 2 or not all(isinstance(v, (int, np.integer)) and not isinstance(
+            v, (bool, np.bool_)) and 0 < v <= MAX_ARRAY_VALUES for v in pair):
+        raise ConfigError(f"{what} must be a positive int or a pair of positive ints, got "
+                          f"{value!r}")
+    return int(pair[0]), int(pair[1])
 
 
 def check_padding(padding):
-    if padding not in ("valid", "same"):
+    if not isinstance(padding, str) or padding not in ("valid", "same"):
         raise ConfigError(f"padding must be 'valid' or 'same', got {padding!r}")
     return padding
+
+
+def check_weight_options(activation, kernel_initializer, bias_initializer, kernel_regularizer):
+    """Dense / Conv2D options, refused at construction rather than at build: an activation
+    name or None, initializer names (or functions), an ``nnlite.regularizers.l2`` or None."""
+    if activation is not None and not isinstance(activation, str):
+        raise ConfigError(f"activation must be a name such as 'relu' or None, got "
+                          f"{activation!r}")
+    activations.get(activation)
+    for what, init in (("kernel_initializer", kernel_initializer),
+                       ("bias_initializer", bias_initializer)):
+        if not (isinstance(init, str) or callable(init)):
+            raise ConfigError(f"{what} must be an initializer name or function, got {init!r}")
+        initializers.get(init)
+    if kernel_regularizer is not None and not isinstance(kernel_regularizer, regularizers.L2):
+        raise ConfigError(f"kernel_regularizer must be None or nnlite.regularizers.l2(...), "
+                          f"got {kernel_regularizer!r}")
 
 
 def expect_rank(layer, input_shape, rank, what):

@@ -12,7 +12,7 @@ NumPy's mean/var/normalise/scale would make five or more).
 """
 import numpy as np
 
-from ..errors import ConfigError
+from ..validation import real
 from ..ops import bn_input_grad, bn_normalize, bn_param_grads, bn_stats
 from .base import Layer
 
@@ -20,11 +20,10 @@ from .base import Layer
 class BatchNormalization(Layer):
     def __init__(self, momentum=0.99, epsilon=1e-3, **kw):
         super().__init__(**kw)
-        if not 0.0 <= momentum <= 1.0:
-            raise ConfigError(f"BatchNormalization momentum must be in [0, 1], got {momentum}")
-        if not epsilon > 0:
-            raise ConfigError(f"BatchNormalization epsilon must be > 0, got {epsilon}")
-        self.momentum, self.epsilon = float(momentum), float(epsilon)
+        self.momentum = real(momentum, "BatchNormalization momentum", lambda m: 0 <= m <= 1,
+                             "a number in [0, 1]")
+        self.epsilon = real(epsilon, "BatchNormalization epsilon", lambda e: e > 0,
+                            "a number > 0")
 
     def build(self, input_shape):
         c = input_shape[-1]
@@ -33,15 +32,16 @@ class BatchNormalization(Layer):
         self.state["moving_mean"] = np.zeros(c, self.dtype)
         self.state["moving_variance"] = np.ones(c, self.dtype)
 
-    def count_params_for(self, input_shape):
-        """4 C: gamma, beta (trained) and the moving mean and variance (state)."""
-        return 4 * int(input_shape[-1])
+    def weight_shapes_for(self, input_shape):
+        """gamma, beta (trained), moving mean and variance (state): each (C,)."""
+        c = (int(input_shape[-1]),)
+        return {"gamma": c, "beta": c, "moving_mean": c, "moving_variance": c}
 
-    def forward(self, x, training=False):
-        c = x.shape[-1]
-        x2 = x.reshape(-1, c)
-        if training:
-            mean, var = bn_stats(x2)          # biased variance (divide by M), as Keras
+    def statistics(self, batch=None):
+        """-> (mean, inv_std) (C,) to normalise with: the batch's ``(mean, biased variance)``
+        in training, which also move the moving averages; None: the moving averages."""
+        if batch is not None:
+            mean, var = batch
             m = self.momentum
             self.state["moving_mean"] *= m
             self.state["moving_mean"] += (1 - m) * mean
@@ -49,7 +49,13 @@ class BatchNormalization(Layer):
             self.state["moving_variance"] += (1 - m) * var
         else:
             mean, var = self.state["moving_mean"], self.state["moving_variance"]
-        self._inv_std = (1.0 / np.sqrt(var + self.epsilon)).astype(self.dtype)
+        return mean, (1.0 / np.sqrt(var + self.epsilon)).astype(self.dtype)
+
+    def forward(self, x, training=False):
+        c = x.shape[-1]
+        x2 = x.reshape(-1, c)
+        # training: the batch's mean and biased variance (divide by M), as Keras
+        mean, self._inv_std = self.statistics(bn_stats(x) if training else None)
         self._xhat, y = bn_normalize(x2, mean, self._inv_std, self.params["gamma"],
                                      self.params["beta"])
         self._training = training
@@ -59,7 +65,8 @@ class BatchNormalization(Layer):
         """dy (..., C) -> dx (..., C); with ``need_input_grad=False`` only dgamma and dbeta."""
         c = grad_out.shape[-1]
         dy = grad_out.reshape(-1, c)
-        self.grads["gamma"], self.grads["beta"] = bn_param_grads(dy, self._xhat)
+        self.grads["gamma"], self.grads["beta"] = bn_param_grads(
+            grad_out, self._xhat.reshape(grad_out.shape))          # summed per sample
         if not need_input_grad:
             return None
         scale = self.params["gamma"] * self._inv_std

@@ -14,28 +14,35 @@ only ever meet zero padding (``used_taps``) are left out of cols; their dK is 0.
 Kernel choice, the ``algorithm`` attribute (an execution detail, not saved in model files):
 "im2col" always uses the formulas above; "winograd" uses Winograd F(2x2, 3x3)
 (``nnlite/ops/winograd.py``) wherever it applies (3x3 kernel, stride 1, every tap touching the
-image) and falls back to im2col elsewhere; "auto" (default) uses Winograd only where it also
-measured faster (see WINOGRAD_MIN_CHANNELS below).
+image) and falls back to im2col elsewhere; "direct" runs the forward as loops
+(``nnlite/ops/direct.py``, for few input channels) and backward as im2col; "auto" (default)
+uses the direct loops for 3x3 and 5x5 kernels on at most DIRECT_MAX_CHANNELS channels and
+Winograd only where it also measured faster (see below). ``last_algorithm`` says which one ran.
+
+Fused execution (``nnlite/layers/fusion.py``) calls ``forward_chunks`` / ``backward_chunks``,
+the per-chunk halves of ``forward`` / ``backward``.
 """
 import numpy as np
 
 from .. import activations, initializers
 from ..errors import ConfigError, InputError
-from ..ops import (col2im_add, im2col, map_chunks, sum_in_order, sum_rows, used_taps,
+from ..ops import (col2im_add, im2col, map_chunks, padded, sum_in_order, sum_rows, used_taps,
                    window_geometry)
-from ..ops import parallel, winograd
+from ..ops import direct, parallel, winograd
 from ..validation import positive_int
-from .base import Layer, check_padding, expect_rank, to_pair
+from .base import Layer, check_padding, check_weight_options, expect_rank, to_pair
 
 
-# With algorithm "auto", 3x3 stride-1 convolutions with at least this many input channels and
-# output rows/columns use Winograd F(2x2, 3x3) (nnlite/ops/winograd.py): 16 instead of 36 multiplications per 2x2 output
-# tile. Measured per layer (forward + backward, batch 32, benchmarks/results/REPORT.md): 1.2-1.8x
-# faster than im2col from 16 channels and 7x7 outputs up; slower on 3x3 outputs (tiles of 2x2
-# cover 4x4, a third of the work wasted) and, by its GEMMs with 1-row K, on 1-channel inputs.
+# "auto" (measured, benchmarks/results/REPORT.md): Winograd F(2x2, 3x3), 16 instead of 36
+# multiplications per 2x2 tile, was 1.2-1.8x faster than im2col (forward + backward, batch 32)
+# from 16 input channels and 7x7 outputs up; slower on 3x3 outputs (2x2 tiles cover 4x4) and on
+# 1-channel inputs. 3x3 and 5x5 kernels on at most DIRECT_MAX_CHANNELS channels (a first layer)
+# run the direct loops: im2col's product has an inner dimension of KH*KW*C there, 9 for a 3x3
+# kernel on MNIST, where BLAS ran at 5-13 % of its peak.
 WINOGRAD_MIN_CHANNELS = 16
 WINOGRAD_MIN_SIZE = 4
-ALGORITHMS = ("auto", "im2col", "winograd")
+DIRECT_MAX_CHANNELS = 3
+ALGORITHMS = ("auto", "im2col", "winograd", "direct")
 
 
 class Conv2D(Layer):
@@ -48,6 +55,7 @@ class Conv2D(Layer):
         self.kernel_size = to_pair(kernel_size, "Conv2D kernel_size")
         self.strides = to_pair(strides, "Conv2D strides")
         self.padding = check_padding(padding)
+        check_weight_options(activation, kernel_initializer, bias_initializer, kernel_regularizer)
         self.activation = activation
         self._act, self._act_backward = activations.get(activation)
         self.kernel_regularizer = kernel_regularizer
@@ -56,8 +64,8 @@ class Conv2D(Layer):
 
     @property
     def algorithm(self):
-        """The kernel forward uses: "auto", "im2col" or "winograd" (see the module docstring).
-        May be changed between calls; backward follows the latest forward."""
+        """"auto", "im2col", "winograd" or "direct" (see the module docstring). May be changed
+        between calls; backward follows the latest forward."""
         return self._algorithm
 
     @algorithm.setter
@@ -78,10 +86,11 @@ class Conv2D(Layer):
         if self.strides[0] != self.strides[1]:
             raise ConfigError("Conv2D: unequal strides are not supported")
 
-    def count_params_for(self, input_shape):
-        """(KH * KW * C + 1) * F: the kernel and the bias."""
+    def weight_shapes_for(self, input_shape):
+        """kernel (KH, KW, C, F), bias (F,)."""
         self._check_input(input_shape)
-        return (self.kernel_size[0] * self.kernel_size[1] * int(input_shape[2]) + 1) * self.filters
+        return {"kernel": (*self.kernel_size, int(input_shape[2]), self.filters),
+                "bias": (self.filters,)}
 
     def build(self, input_shape):
         self._check_input(input_shape)
@@ -121,15 +130,34 @@ class Conv2D(Layer):
             buf = self._buffers[i] = np.empty(shape, dtype)   # distinct i: no race between threads
         return buf
 
-    def _uses_winograd(self, channels, oh, ow, taps_h, taps_w):
-        """Winograd F(2x2, 3x3) applies to 3x3 stride-1 kernels whose taps all touch the image;
-        "auto" takes it only on inputs and outputs large enough to gain (see above)."""
-        applies = (self.kernel_size == (3, 3) and self.strides == (1, 1)
-                   and taps_h == slice(0, 3) and taps_w == slice(0, 3))
-        if self.algorithm == "im2col" or not applies:
-            return False
-        return self.algorithm == "winograd" or (channels >= WINOGRAD_MIN_CHANNELS
-                                                and min(oh, ow) >= WINOGRAD_MIN_SIZE)
+    def _choose(self, channels, oh, ow, taps_h, taps_w):
+        """The kernel forward runs (Winograd only where every tap of a 3x3 stride-1 kernel
+        touches the image)."""
+        winograd_applies = (self.kernel_size == (3, 3) and self.strides == (1, 1)
+                            and taps_h == slice(0, 3) and taps_w == slice(0, 3))
+        if self.algorithm == "auto":
+            if channels <= DIRECT_MAX_CHANNELS and self.kernel_size in ((3, 3), (5, 5)):
+                return "direct"
+            large = channels >= WINOGRAD_MIN_CHANNELS and min(oh, ow) >= WINOGRAD_MIN_SIZE
+            return "winograd" if winograd_applies and large else "im2col"
+        if self.algorithm == "winograd" and not winograd_applies:
+            return "im2col"
+        return self.algorithm
+
+    last_algorithm = None           # the kernel the latest forward ran: im2col, winograd, direct
+    reuse_transforms = True         # inference keeps the Winograd kernel transform (below)
+    _transform_cache = None
+
+    def _winograd_kernel(self, training):
+        """U (16, C, F). Inference reuses the last U while the kernel's bits are unchanged
+        (``kernel_transform_cached``: any write is seen, by the optimizer, set_weights, a loaded
+        file or a direct assignment); training recomputes it (the kernel changes every step)."""
+        if training or not self.reuse_transforms:
+            self._transform_cache = None
+            return winograd.kernel_transform(self.params["kernel"])
+        u, self._transform_cache = winograd.kernel_transform_cached(self.params["kernel"],
+                                                                    self._transform_cache)
+        return u
 
     def _bias_act(self, y):
         """y (rows, F) in place: y = act(y + bias)."""
@@ -139,66 +167,88 @@ class Conv2D(Layer):
             y[...] = act
 
     def forward(self, x, training=False):
-        n, (h, w, c), f = x.shape[0], x.shape[1:], self.filters
+        f = self.filters
+        return self.forward_chunks(x, training,
+                                   lambda part, y: self._bias_act(y.reshape(-1, f)))[0]
+
+    def forward_chunks(self, x, training, epilogue):
+        """y (N, OH, OW, F) = x convolved with the kernel, no bias, by chunks of images on the
+        worker threads; ``epilogue(part, y[part])`` runs on each chunk right after its product,
+        while it is in cache. -> (y, [epilogue results in chunk order])."""
+        n, (h, w, c), f, s = x.shape[0], x.shape[1:], self.filters, self.strides[0]
         taps_h, taps_w, oh, ow, pt, pl = self._taps((h, w, c))
         self._x = x
         self._y = y = np.empty((n, oh, ow, f), x.dtype)
         self._buffers = getattr(self, "_buffers", {})
-        self._winograd = self._uses_winograd(c, oh, ow, taps_h, taps_w)
-        if self._winograd:      # backward reuses the transformed kernel (same weights)
-            self._kernel_matrix = u = winograd.kernel_transform(self.params["kernel"])
+        self.last_algorithm = kind = self._choose(c, oh, ow, taps_h, taps_w)
+        if kind == "winograd":      # backward reuses the transformed kernel (same weights)
+            self._kernel_matrix = u = self._winograd_kernel(training)
             per_image = 16 * ((oh + 1) // 2) * ((ow + 1) // 2) * c      # values of V
 
-            def forward_chunk(i):               # -> V of the chunk (backward needs it)
-                part = self._chunks[i]
-                v = winograd.conv_forward(x[part], u, pt, pl, y[part])
-                self._bias_act(y[part].reshape(-1, f))
-                return v if training else None
+            def product(i, part):               # -> V of the chunk (backward needs it)
+                return winograd.conv_forward(x[part], u, pt, pl, y[part])
+        elif kind == "direct":      # backward: the im2col formulas, cols made again there
+            self._kernel_matrix = self._used_kernel(taps_h, taps_w)
+            kernel, (kh, kw) = self.params["kernel"], self.kernel_size
+            per_image = oh * ow * kernel[..., 0].size                   # multiply-adds / F
+
+            def product(i, part):               # the whole kernel: padding as it was
+                xp = padded(x[part], kh, kw, s, pt + taps_h.start, pl + taps_w.start, oh, ow)
+                direct.conv_forward(xp, kernel, s, y[part])
         else:
             self._kernel_matrix = kernel = self._used_kernel(taps_h, taps_w)
             per_image = oh * ow * kernel.shape[0]                       # values of cols
 
-            def forward_chunk(i):               # -> cols of the chunk (backward needs them)
-                part = self._chunks[i]
+            def product(i, part):               # -> cols of the chunk (backward needs them)
                 buf = self._cols_buffer(i, ((part.stop - part.start) * oh * ow,
                                             kernel.shape[0]), x.dtype) if training else None
                 cols = self._im2col(x[part], taps_h, taps_w, oh, ow, pt, pl, buf)
-                out = y[part].reshape(-1, f)    # a view: y is C-contiguous, part cuts axis 0
-                np.matmul(cols, kernel, out=out)
-                self._bias_act(out)
-                return cols if training else None   # inference keeps nothing (memory)
+                np.matmul(cols, kernel, out=y[part].reshape(-1, f))   # a view: part cuts axis 0
+                return cols
         self._chunks = parallel.chunks(n, per_image, parallel.CONV_CHUNK)
-        self._saved = map_chunks(forward_chunk, range(len(self._chunks)))
-        return y
+
+        def forward_chunk(i):                   # inference keeps nothing for backward (memory)
+            part = self._chunks[i]
+            saved = product(i, part)
+            return saved if training else None, epilogue(part, y[part])
+        results = map_chunks(forward_chunk, range(len(self._chunks)))
+        self._saved = [r[0] for r in results]
+        return y, [r[1] for r in results]
 
     def backward(self, grad_out, need_input_grad=True):
         """dy (N, OH, OW, F) -> dx (N, H, W, C) by the algorithm forward used; with
         ``need_input_grad=False`` only the weight gradients (returns None)."""
-        n, f = grad_out.shape[0], self.filters
+        def dz_of(part):                        # dL/d(conv + bias) of a chunk of images
+            return self._act_backward(self._y[part], grad_out[part])
+        return self.backward_chunks(dz_of, need_input_grad)
+
+    def backward_chunks(self, dz_of, need_input_grad=True):
+        """Backward from ``dz_of(part)`` = dL/d(conv + bias) (n, OH, OW, F) of the images
+        ``part``, asked for chunk by chunk on the worker threads."""
+        y, f, s = self._y, self.filters, self.strides[0]
         taps_h, taps_w, oh, ow, pt, pl = self._taps(self.input_shape)
         kh, kw = taps_h.stop - taps_h.start, taps_w.stop - taps_w.start
-        dx = np.zeros((n, *self.input_shape), grad_out.dtype) if need_input_grad else None
-        u = kernel = self._kernel_matrix        # as forward used it
+        dx = np.zeros((len(y), *self.input_shape), y.dtype) if need_input_grad else None
+        kind, u = self.last_algorithm, self._kernel_matrix      # as forward used them
 
         def backward_chunk(i):                  # -> (partial dkernel or dU, partial dbias)
             part = self._chunks[i]
-            dz = self._act_backward(self._y[part], grad_out[part])
-            saved = self._saved[i]
-            if self._winograd:
+            dz, saved, x = dz_of(part), self._saved[i], self._x[part]
+            dx_part, dbias = dx[part] if need_input_grad else None, sum_rows(dz.reshape(-1, f))
+            if kind == "winograd":
                 if saved is None:               # forward ran in inference mode
-                    saved = winograd.conv_forward(self._x[part], u, pt, pl, np.empty_like(dz))
-                du = winograd.conv_backward(dz, saved, u, pt, pl,
-                                            dx[part] if need_input_grad else None)
-                return du, sum_rows(dz.reshape(-1, f))
-            cols = saved if saved is not None else self._im2col(self._x[part], taps_h, taps_w,
-                                                                 oh, ow, pt, pl)
+                    saved = winograd.conv_forward(x, u, pt, pl, np.empty_like(dz))
+                return winograd.conv_backward(dz, saved, u, pt, pl, dx_part), dbias
+            cols = saved if saved is not None else self._im2col(   # "direct", or inference
+                x, taps_h, taps_w, oh, ow, pt, pl,
+                self._cols_buffer(i, (len(x) * oh * ow, u.shape[0]), x.dtype))
             dz = dz.reshape(-1, f)
             if need_input_grad:
-                col2im_add(dz @ kernel.T, dx[part], kh, kw, self.strides[0], pt, pl, oh, ow)
-            return cols.T @ dz, sum_rows(dz)
+                col2im_add(dz @ u.T, dx_part, kh, kw, s, pt, pl, oh, ow)
+            return cols.T @ dz, dbias
         partial = map_chunks(backward_chunk, range(len(self._chunks)))
         total = sum_in_order([p[0] for p in partial])
-        if self._winograd:
+        if kind == "winograd":
             self.grads["kernel"] = winograd.kernel_transform_adjoint(total)
         else:
             self.grads["kernel"] = np.zeros_like(self.params["kernel"])

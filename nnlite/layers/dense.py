@@ -11,7 +11,7 @@ import numpy as np
 from .. import activations, initializers
 from ..ops import sum_rows
 from ..validation import positive_int
-from .base import Layer, expect_rank
+from .base import Layer, check_weight_options, expect_rank
 
 
 class Dense(Layer):
@@ -19,6 +19,7 @@ class Dense(Layer):
                  kernel_initializer="glorot_uniform", bias_initializer="zeros", **kw):
         super().__init__(**kw)
         self.units = positive_int(units, "Dense units")
+        check_weight_options(activation, kernel_initializer, bias_initializer, kernel_regularizer)
         self.activation = activation
         self._act, self._act_backward = activations.get(activation)
         self.kernel_regularizer = kernel_regularizer
@@ -35,10 +36,10 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return (self.units,)
 
-    def count_params_for(self, input_shape):
-        """(IN + 1) * UNITS: the kernel and the bias."""
+    def weight_shapes_for(self, input_shape):
+        """kernel (IN, UNITS), bias (UNITS,)."""
         expect_rank(self, input_shape, 1, "2-D inputs (batch, features); add Flatten() first")
-        return (int(input_shape[0]) + 1) * self.units
+        return {"kernel": (int(input_shape[0]), self.units), "bias": (self.units,)}
 
     def forward(self, x, training=False):
         self._x = x

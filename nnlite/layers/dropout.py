@@ -4,22 +4,18 @@ scale kept values by 1 / (1 - rate); identity at inference.  dx = dy * mask / (1
 The masks come from the layer's own generator (``mask_rng``): seeded by ``seed``, or, when that
 is None, from the model's seed and the layer's index; checkpoints save and restore its state.
 """
-import numbers
-
 import numpy as np
 
 from ..errors import ConfigError
+from ..validation import non_negative_int, real
 from .base import Layer
 
 
 class Dropout(Layer):
     def __init__(self, rate, seed=None, **kw):
         super().__init__(**kw)
-        if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not 0.0 <= rate < 1.0:
-            raise ConfigError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-            raise ConfigError(f"Dropout seed must be None or an integer >= 0, got {seed!r}")
-        self.rate, self.seed = float(rate), seed
+        self.rate = real(rate, "Dropout rate", lambda r: 0 <= r < 1, "a number in [0, 1)")
+        self.seed = None if seed is None else non_negative_int(seed, "Dropout seed")
         # its own stream, so masks do not depend on how many weights other layers drew
         self.mask_rng = np.random.default_rng(seed)
 

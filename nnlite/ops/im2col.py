@@ -49,17 +49,24 @@ def used_taps(size, kernel, stride, pad_before, out):
     return max(0, pad_before - (out - 1) * stride), min(kernel, size + pad_before)
 
 
-def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow, out=None):
-    """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C); out-of-image taps are 0. ``out``: a C-contiguous
-    array of that shape and x's dtype to write into (reused buffers skip page faults)."""
+def padded(x, kh, kw, stride, pad_top, pad_left, oh, ow):
+    """x (N, H, W, C) with the zeros around it that an (OH, OW) output of a (KH, KW) window
+    reads (x itself, contiguous, when it reads none)."""
     n, h, w, c = x.shape
     pad_bottom = max((oh - 1) * stride + kh - h - pad_top, 0)
     pad_right = max((ow - 1) * stride + kw - w - pad_left, 0)
-    if pad_top or pad_left or pad_bottom or pad_right:
-        xp = np.zeros((n, h + pad_top + pad_bottom, w + pad_left + pad_right, c), x.dtype)
-        xp[:, pad_top:pad_top + h, pad_left:pad_left + w, :] = x
-    else:
-        xp = np.ascontiguousarray(x)
+    if not (pad_top or pad_left or pad_bottom or pad_right):
+        return np.ascontiguousarray(x)
+    xp = np.zeros((n, h + pad_top + pad_bottom, w + pad_left + pad_right, c), x.dtype)
+    xp[:, pad_top:pad_top + h, pad_left:pad_left + w, :] = x
+    return xp
+
+
+def im2col(x, kh, kw, stride, pad_top, pad_left, oh, ow, out=None):
+    """x (N, H, W, C) -> cols (N*OH*OW, KH*KW*C); out-of-image taps are 0. ``out``: a C-contiguous
+    array of that shape and x's dtype to write into (reused buffers skip page faults)."""
+    n, c = x.shape[0], x.shape[3]
+    xp = padded(x, kh, kw, stride, pad_top, pad_left, oh, ow)
     sn, sh, sw, sc = xp.strides
     windows = np.lib.stride_tricks.as_strided(
         xp, (n, oh, ow, kh, kw, c), (sn, sh * stride, sw * stride, sh, sw, sc), writeable=False)

@@ -25,6 +25,8 @@ Transforms (rows of B^T, G, A^T; points 0, 1, -1, infinity): additions only, exc
 import numba
 import numpy as np
 
+from .reduce import same_bits
+
 BT = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=np.float64)
 G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]], dtype=np.float64)
 AT = np.array([[1, 1, 1, 0], [0, 1, -1, -1]], dtype=np.float64)
@@ -52,6 +54,21 @@ def _apply_gt(d, axis):
 def kernel_transform(kernel):
     """(3, 3, C, F) -> U (16, C, F): G g G^T for every (c, f), flattened 4x4 row-major."""
     return _apply_g(_apply_g(kernel, 0), 1).reshape(16, *kernel.shape[2:])
+
+
+def kernel_transform_cached(kernel, cache=None):
+    """-> (U, cache): ``kernel_transform(kernel)``, reusing the U of ``cache`` (what an earlier
+    call returned) while the kernel's bits equal the copy kept in it. The check reads the kernel
+    once, cheaper than transforming it, and no write to the kernel can go unseen."""
+    if cache is not None and same_bits(_bits(cache[0]), _bits(kernel)):
+        return cache[1], cache
+    u = kernel_transform(kernel)
+    return u, (kernel.copy(), u)
+
+
+def _bits(a):
+    """An array's values as unsigned integers of the same width (flat; bitwise comparable)."""
+    return np.ascontiguousarray(a).reshape(-1).view(f"u{a.itemsize}")
 
 
 def kernel_transform_adjoint(du):

@@ -1,11 +1,8 @@
 """Image preprocessing for 28x28 digits: scaling, standardisation, deskewing, augmentation.
 
 Every function takes a batch of images shaped (N, H, W) or (N, H, W, 1) and returns the same
-shape as float32. All geometric transforms share one vectorised bilinear sampler
-(``_sample``): for each OUTPUT pixel we compute where it comes from in the INPUT image and
-interpolate there; points outside the image read 0 (black background). Because bilinear
-interpolation is a convex combination of input pixels and 0, a transformed image never leaves
-the input's value range.
+shape as float32. The geometric transforms share one bilinear sampler and the deskew kernel in
+``nnlite/ops/warp.py`` (a transformed image never leaves the input's value range).
 
 - ``scale01``     uint8 0-255 -> float32 [0, 1].
 - ``standardize`` (x - mean) / std with MNIST's statistics (0.1307, 0.3081 on [0, 1] pixels).
@@ -20,13 +17,13 @@ the input's value range.
 """
 import functools
 
-import numba
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from ..datasets import MNIST_MEAN, MNIST_STD
 from ..errors import ConfigError, InputError
-
+from ..ops.warp import affine_coords, bilinear_sample, deskew_images
+from ..ops.warp import moments  # noqa: F401  (nnlite.preprocess.moments, as before)
 
 
 def _as_batch(x, name="x"):
@@ -60,95 +57,12 @@ def standardize(x, mean=MNIST_MEAN, std=MNIST_STD):
     return _restore((imgs - np.float32(mean)) / np.float32(std), channel)
 
 
-# -- the shared sampler ---------------------------------------------------------------------
-def _sample(imgs, rows, cols):
-    """Bilinear sampling: out[n, i, j] = imgs[n] at (rows[n, i, j], cols[n, i, j]), 0 outside.
-
-    imgs (N, H, W) float32; rows, cols (N, H, W) float source coordinates in pixel units."""
-    return _bilinear(np.ascontiguousarray(imgs, np.float32),
-                     np.ascontiguousarray(rows, np.float32), np.ascontiguousarray(cols, np.float32))
-
-
-@numba.njit(cache=True)
-def _bilinear(imgs, rows, cols):
-    # one fused loop: NumPy's version needed ~20 temporaries per batch and cost 10x more
-    n, h, w = imgs.shape
-    out = np.zeros((n, h, w), np.float32)
-    for k in range(n):
-        for i in range(h):
-            for j in range(w):
-                r, c = rows[k, i, j], cols[k, i, j]
-                r0, c0 = int(np.floor(r)), int(np.floor(c))
-                fr, fc = r - r0, c - c0
-                acc = np.float32(0.0)
-                for dr in range(2):
-                    rr = r0 + dr
-                    if rr < 0 or rr >= h:
-                        continue
-                    wr = fr if dr else 1 - fr
-                    for dc in range(2):
-                        cc = c0 + dc
-                        if cc < 0 or cc >= w:
-                            continue
-                        wc = fc if dc else 1 - fc
-                        acc += wr * wc * imgs[k, rr, cc]
-                out[k, i, j] = acc
-    return out
-
-
-def _affine_coords(matrix, centre_out, centre_in, h, w):
-    """Source (rows, cols), each (N, H, W), of  src = matrix @ (dst - centre_out) + centre_in.
-
-    matrix (N, 2, 2) maps output offsets (row, col) to input offsets; centres (N, 2)."""
-    m = matrix.astype(np.float32)
-    ii, jj = np.meshgrid(np.arange(h, dtype=np.float32), np.arange(w, dtype=np.float32),
-                         indexing="ij")
-    dr = ii[None] - centre_out[:, 0, None, None]
-    dc = jj[None] - centre_out[:, 1, None, None]
-    rows = m[:, 0, 0, None, None] * dr + m[:, 0, 1, None, None] * dc + centre_in[:, 0, None, None]
-    cols = m[:, 1, 0, None, None] * dr + m[:, 1, 1, None, None] * dc + centre_in[:, 1, None, None]
-    return rows, cols
-
-
 # -- deskew -----------------------------------------------------------------------------------
-def moments(imgs):
-    """Centre of mass (N, 2) as (row, col) and skew cov(row, col) / var(row) (N,) per image.
-
-    Blank images get the image centre and skew 0."""
-    n, h, w = imgs.shape
-    total = imgs.sum(axis=(1, 2))
-    safe = np.where(total > 0, total, 1.0)
-    r = np.arange(h, dtype=np.float64)[None, :, None]
-    c = np.arange(w, dtype=np.float64)[None, None, :]
-    mr = (imgs * r).sum(axis=(1, 2)) / safe
-    mc = (imgs * c).sum(axis=(1, 2)) / safe
-    dr = r - mr[:, None, None]
-    dc = c - mc[:, None, None]
-    var_r = (imgs * dr * dr).sum(axis=(1, 2)) / safe
-    cov = (imgs * dr * dc).sum(axis=(1, 2)) / safe
-    blank = (total <= 0) | (var_r <= 1e-8)
-    skew = np.where(blank, 0.0, cov / np.where(blank, 1.0, var_r))
-    centre = np.stack([np.where(total > 0, mr, (h - 1) / 2), np.where(total > 0, mc, (w - 1) / 2)],
-                      axis=1)
-    return centre, skew
-
-
 def deskew(x):
     """Shear each digit upright and move its centre of mass to the image centre; same shape.
-
-    A digit slanted so that col - col_mean grows by ``skew`` per row below the centre is
-    sampled at col_src = col_dst + skew * (row_dst - centre) (Le Cun et al.'s "deskewing").
-    """
+    The kernel is ``nnlite.ops.warp.deskew_images`` (the ``Deskew`` layer uses it too)."""
     imgs, channel = _as_batch(x)
-    n, h, w = imgs.shape
-    centre, skew = moments(imgs.astype(np.float64))
-    matrix = np.zeros((n, 2, 2), np.float32)
-    matrix[:, 0, 0] = 1.0
-    matrix[:, 1, 1] = 1.0
-    matrix[:, 1, 0] = skew
-    centre_out = np.tile(np.array([(h - 1) / 2, (w - 1) / 2], np.float32), (n, 1))
-    rows, cols = _affine_coords(matrix, centre_out, centre.astype(np.float32), h, w)
-    return _restore(_sample(imgs, rows, cols), channel)
+    return _restore(deskew_images(imgs), channel)
 
 
 # -- augmentation ---------------------------------------------------------------------------
@@ -203,12 +117,12 @@ class Augment:
         centre = np.array([(h - 1) / 2, (w - 1) / 2])
         centre_out = (centre + move).astype(np.float32)
         centre_in = np.tile(centre, (n, 1)).astype(np.float32)
-        rows, cols = _affine_coords(matrix, centre_out, centre_in, h, w)
+        rows, cols = affine_coords(matrix, centre_out, centre_in, h, w)
         if self.elastic_alpha > 0:
             field = self._elastic_field(rng, n, h, w)
             rows = rows + self.elastic_alpha * field[0]
             cols = cols + self.elastic_alpha * field[1]
-        out = _sample(imgs, rows, cols)
+        out = bilinear_sample(imgs, rows, cols)
         if self.p < 1:
             keep = rng.random(n) >= self.p
             out[keep] = imgs[keep]

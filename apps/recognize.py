@@ -1,0 +1,239 @@
+"""Reading a canvas: the digits on it, left to right, each a digit or "not a digit".
+
+    from apps.recognize import read_canvas
+    for r in read_canvas(image):             # image: uint8 (H, W), white ink on black
+        print(r.digit, r.probs.max(), r.box)  # digit: int, or None for "not a digit"
+
+How (one call, a few milliseconds for a digit):
+1. ``nnlite.preprocess.split_digits`` finds the pieces of ink, left to right, each turned into
+   an MNIST-style 28x28 image.
+2. A piece the reader takes for touching digits (and without the reader: one wider than a
+   digit, read unsurely) is cut at its thinnest columns (``apps.segment``); the cut whose
+   sides read most surely is kept when every side reads as a digit; sides that still look
+   like touching digits are cut again.
+3. The study model (models/<model>.npz, 10 logits) gives each piece its probabilities. The
+   piece is "not a digit" (digit None, ``why`` says which rule) when
+   - it is a dot: shorter than ``DOT_LENGTH`` stroke widths; or
+   - it is much smaller than the tallest piece (the digits of a number share a height); or
+   - the reader model (models/reader.npz: 0-9, "not a digit" and "touching digits", trained
+     on MNIST and on generated letters, symbols, shapes, scribbles and touching numbers) gives
+     "not one digit" a probability above its threshold; or
+   - the study model's energy, logsumexp(logits), is below its threshold: the drawing excites
+     none of the classes the way digits do.
+   Both thresholds come from models/reader-calibration.json, set on MNIST validation digits
+   drawn through the canvas so that about 1 % of digits are flagged
+   (``python -m apps.reader_train`` writes both files).
+Without the reader files only the dot rule applies.
+"""
+import json
+import os
+
+import numpy as np
+
+from nnlite import load_model
+from nnlite.errors import InputError
+from nnlite.preprocess.drawing import drawing_to_mnist, split_digits, stroke_width
+
+from .model_slots import one_blas_thread
+from .segment import cut_at, cut_columns
+
+READER_FILE = "reader.npz"
+CALIBRATION_FILE = "reader-calibration.json"
+NOT_A_DIGIT = 10          # the reader's eleventh class
+TOUCHING = 11             # its twelfth: two or more digits whose ink touches
+DOT_LENGTH = 2.5          # a piece shorter than this many stroke widths is a dot
+SMALL_BESIDE = 0.45       # a piece under this fraction of the tallest piece's height: no digit
+SPLIT_ASPECT = 0.6        # only pieces wider than this times their height are cut
+SPLIT_BELIEF = 0.5        # ... when the reader gives "touching digits" at least this
+UNSURE_WHOLE = 0.9        # without the reader: when the whole reads under this,
+SPLIT_MARGIN = 0.2        # and the sides at least this much more surely
+MAX_SPLIT_DEPTH = 3       # up to 2**3 digits in one piece of ink
+
+
+class DigitReading:
+    """One digit of a canvas: ``digit`` (int, or None for "not a digit"), ``probs`` (10,) the
+    study model's probabilities, ``box`` (x, y, w, h) canvas pixels, ``image`` the (28, 28)
+    input the model read, ``why`` the rule that said "not a digit" ("" for a digit), and the
+    scores behind it: ``not_digit`` (the reader's probability that this is not one digit),
+    ``touching`` (that it is touching digits) and ``energy``."""
+
+    __slots__ = ("digit", "probs", "box", "image", "why", "not_digit", "touching", "energy")
+
+    def __init__(self, digit, probs, box, image, why="", not_digit=None, touching=None,
+                 energy=None):
+        self.digit, self.probs, self.box, self.image = digit, probs, tuple(box), image
+        self.why, self.not_digit, self.touching, self.energy = why, not_digit, touching, energy
+
+    @property
+    def confidence(self):
+        """How surely this is the digit it says: top probability, times the reader's belief
+        that it is a digit at all; 0 for "not a digit"."""
+        if self.digit is None:
+            return 0.0
+        sure = float(self.probs.max())
+        return sure * (1.0 - self.not_digit) if self.not_digit is not None else sure
+
+    def __repr__(self):
+        what = self.digit if self.digit is not None else f"None ({self.why})"
+        return f"DigitReading({what}, p={self.probs.max():.3f}, box={self.box})"
+
+
+def logits_of(model):
+    """(N, 28, 28) float32 -> (N, 10) logits, for an nnlite model (one BLAS thread: tiny)."""
+    def logits(x):
+        with one_blas_thread():
+            return model.predict(np.asarray(x, np.float32)[..., None])
+    return logits
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _energy(z):
+    top = z.max(axis=1)
+    return top + np.log(np.exp(z - top[:, None]).sum(axis=1))
+
+
+class Reader:
+    """A study model plus what it needs to say "not a digit".
+
+    logits: function (N, 28, 28) -> (N, 10) logits of the study model; name: its name in the
+    calibration ("cnn", ...); reader: the reader model (nnlite, 11 logits) or None;
+    calibration: the dict of reader-calibration.json, or None."""
+
+    def __init__(self, logits, name="cnn", reader=None, calibration=None):
+        self.logits, self.name = logits, name
+        self.reader = reader
+        cal = calibration or {}
+        self.not_digit_above = cal.get("reader", {}).get("not_digit_above") if reader else None
+        self.energy_below = cal.get("energy_below", {}).get(name)
+
+    @classmethod
+    def load(cls, models_dir="models", model="cnn"):
+        """The study model models_dir/<model>.npz, with the reader files beside it if present."""
+        study = load_model(os.path.join(models_dir, f"{model}.npz"))
+        reader, calibration = load_reader_files(models_dir)
+        return cls(logits_of(study), model, reader, calibration)
+
+    # -- scoring ------------------------------------------------------------------------------
+    def judge(self, items):
+        """items: [(box, image28, crop)] -> [DigitReading], one batch through the models."""
+        if not items:
+            return []
+        x = np.stack([img for _, img, _ in items]).astype(np.float32)
+        z = np.asarray(self.logits(x), np.float64)
+        probs, energy = _softmax(z), _energy(z)
+        if self.reader is not None:
+            q = _softmax(np.asarray(logits_of(self.reader)(x), np.float64))
+            not_digit, touching = q[:, NOT_A_DIGIT:].sum(axis=1), q[:, TOUCHING]
+        else:
+            not_digit = touching = [None] * len(x)
+        out = []
+        for (box, img, crop), p, e, nd, t in zip(items, probs, energy, not_digit, touching):
+            why = self._why_not(box, crop, e, nd)
+            out.append(DigitReading(None if why else int(p.argmax()), p.astype(np.float32), box,
+                                    img, why, None if nd is None else float(nd),
+                                    None if t is None else float(t), float(e)))
+        return out
+
+    def _why_not(self, box, crop, energy, not_digit):
+        width = stroke_width(crop > 127)
+        if max(box[2], box[3]) < DOT_LENGTH * max(width, 1.0):
+            return "a dot"
+        if self.not_digit_above is not None and not_digit > self.not_digit_above:
+            return f"not one digit (reader: {not_digit:.0%})"
+        if self.energy_below is not None and energy < self.energy_below:
+            return f"unlike any digit the model knows (energy {energy:.1f})"
+        return ""
+
+    # -- reading a canvas ----------------------------------------------------------------------
+    def read(self, canvas):
+        """The digits of ``canvas`` (uint8 (H, W), white on black), left to right."""
+        image = check_canvas(canvas)
+        items = []
+        for (x, y, w, h), img in split_digits(image):
+            items.append(((x, y, w, h), img, image[y:y + h, x:x + w]))
+        readings = []
+        for item, whole in zip(items, self.judge(items)):
+            readings += self._split(item, whole, 0)
+        tallest = max((r.box[3] for r in readings), default=0)
+        for r in readings:
+            if r.digit is not None and r.box[3] < SMALL_BESIDE * tallest:
+                r.digit, r.why = None, "much smaller than the other digits"
+        return sorted(readings, key=lambda r: r.box[0] + r.box[2] / 2)
+
+    def _split(self, item, whole, depth):
+        """``whole`` (the piece read as one), or its touching digits when a cut reads better."""
+        box, _, crop = item
+        if depth >= MAX_SPLIT_DEPTH or box[2] <= SPLIT_ASPECT * box[3]:
+            return [whole]
+        if whole.touching is not None:
+            if whole.touching < SPLIT_BELIEF:
+                return [whole]
+        elif whole.confidence >= UNSURE_WHOLE:
+            return [whole]
+        options = []
+        for column in cut_columns(crop):
+            parts = [(b, drawing_to_mnist(c), c) for b, c in cut_at(crop, box[:2], column)]
+            if len(parts) == 2 and all(img is not None for _, img, _ in parts):
+                options.append(parts)
+        if not options:
+            return [whole]
+        judged = self.judge([p for parts in options for p in parts])
+        pairs = [judged[2 * i:2 * i + 2] for i in range(len(options))]
+        best = max(range(len(options)), key=lambda i: min(_part_score(r) for r in pairs[i]))
+        sure = min(_part_score(r) for r in pairs[best])
+        if sure == 0 or (whole.touching is None and sure < whole.confidence + SPLIT_MARGIN):
+            return [whole]
+        return [r for part, reading in zip(options[best], pairs[best])
+                for r in self._split(part, reading, depth + 1)]
+
+
+def _part_score(reading):
+    """How good a side of a cut is: a sure digit, or touching digits to cut again."""
+    if reading.digit is None and reading.touching is not None and reading.touching >= SPLIT_BELIEF:
+        return reading.touching
+    return reading.confidence
+
+
+def check_canvas(canvas):
+    """``canvas`` as a 2-D uint8 array, or InputError saying what is wrong with it."""
+    arr = np.asarray(canvas)
+    if arr.ndim != 2 or arr.size == 0:
+        raise InputError(f"canvas: expected a 2-D image (H, W), got shape {arr.shape}")
+    if arr.dtype != np.uint8:
+        raise InputError(f"canvas: expected uint8 (0..255, white ink on black), got {arr.dtype}")
+    return np.ascontiguousarray(arr)
+
+
+def load_reader_files(models_dir):
+    """(reader model or None, calibration dict or None) from ``models_dir``."""
+    path = os.path.join(models_dir, READER_FILE)
+    cal_path = os.path.join(models_dir, CALIBRATION_FILE)
+    reader = load_model(path) if os.path.exists(path) else None
+    calibration = None
+    if os.path.exists(cal_path):
+        with open(cal_path, encoding="utf-8") as fh:
+            calibration = json.load(fh)
+    return reader, calibration
+
+
+_READERS = {}
+
+
+def read_canvas(canvas, models_dir="models", model="cnn"):
+    """The digits on ``canvas`` (2-D uint8, white ink on black, any size), left to right:
+    a list of ``DigitReading`` (.digit int or None for "not a digit", .probs (10,), .box
+    (x, y, w, h) in canvas pixels); [] for an empty canvas. ``model``: "ann", "cnn", "vgg16"
+    (read from ``models_dir``, loaded once) or a loaded nnlite model."""
+    if isinstance(model, str):
+        key = (os.path.abspath(models_dir), model)
+        if key not in _READERS:
+            _READERS[key] = Reader.load(models_dir, model)
+        reader = _READERS[key]
+    else:
+        extra, calibration = load_reader_files(models_dir)
+        reader = Reader(logits_of(model), getattr(model, "name", "cnn"), extra, calibration)
+    return reader.read(canvas)
