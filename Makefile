@@ -17,7 +17,7 @@ MODEL  ?= cnn
 EPOCHS ?= 1
 ARGS   ?=
 
-.PHONY: install run test draw bench verdict compare
+.PHONY: install run test draw peers bench verdict compare
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,14 @@ test: install
 draw: install
 	$(PY) -m apps $(ARGS)
 
-bench: install
+# the benchmark's second peer, PyTorch's CPU build, pinned (an unpinned torch is a CUDA build)
+peers: install
+	$(PY) -m pip install -q -e ".[torch]"
+
+bench: peers
 	$(PY) -m benchmarks $(ARGS)
 
-verdict: install
+verdict: peers
 	$(PY) -m benchmarks --verdict $(ARGS)
 
 compare: install

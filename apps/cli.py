@@ -4,8 +4,10 @@ ANN, CNN and VGG16 read them: prediction, probabilities, the 28x28 image the mod
 Keys: mouse draws (right click clears), C clear, Z / Ctrl+Z undo, [ and ] brush size,
 1 2 3 choose ANN / CNN / VGG16 (4, 5, ...: their Keras versions, one for each
 MODELS_DIR/keras/<name>.keras present when Keras is installed), F the CNN's feature maps,
+E explain the selected digit (then 0-9: the digit you expected), T teach the model the right
+digit (saved to --taught-dir, never to MODELS_DIR), a click on a digit's thumbnail selects it,
 S save the drawing to your own test set (then type the true digits, or Enter to keep the
-prediction), Esc quit.
+prediction), Esc quit. Letters, symbols, shapes and dots read as "not a digit".
 
 ``--demo 2026 --screenshot out.png`` draws the digits by itself (strokes traced from random
 MNIST test digits of those classes), lets the app read them, saves the window and exits; it
@@ -50,6 +52,15 @@ def build_parser():
     p.add_argument("--brush", type=int_range(1, 200), default=None,
                    help="brush width in px, 1..200 (default 34)")
     p.add_argument("--features", action="store_true", help="start with the feature maps shown")
+    p.add_argument("--explain", action="store_true",
+                   help="with --screenshot: show the explain view of the last digit")
+    p.add_argument("--expected", type=int_range(0, 9), default=None,
+                   help="with --explain: the digit you expected (default: the runner-up)")
+    p.add_argument("--teach", type=int_range(0, 9), default=None, metavar="DIGIT",
+                   help="with --screenshot: teach the model that the last digit is DIGIT")
+    p.add_argument("--taught-dir", default="my_models",
+                   help="where T saves taught models, <model>-taught-<n>.npz (default: "
+                        "my_models; never the models folder)")
     p.add_argument("--demo", metavar="DIGITS", type=demo_digits,
                    help="draw these digits by itself, e.g. 2026 (needs MNIST for the strokes)")
     p.add_argument("--seed", type=non_negative_int, default=0,
@@ -79,7 +90,8 @@ def run(args):
     if args.demo:       # before the window opens: a missing MNIST is reported cleanly
         _, test_set = load_mnist()
     app = App(models_dir=models_dir, save_dir=args.save_dir, model=args.model,
-              brush=args.brush or DEFAULT_BRUSH, features=args.features)
+              brush=args.brush or DEFAULT_BRUSH, features=args.features,
+              taught_dir=args.taught_dir)
     if args.demo:
         queue_demo(app, args.demo, test_set, args.seed)
     if args.screenshot:
@@ -89,6 +101,7 @@ def run(args):
                 app.step()
             app.pump()
             app.read()
+            show_view(app, args)
             try:
                 app.screenshot(args.screenshot)
             except app.pg.error as exc:          # pygame's own error type: not an OSError
@@ -114,6 +127,19 @@ def check_models_dir(folder):
               "`nnlite train cnn` and copy its model.npz there, or pass --models-dir",
               file=sys.stderr)
     return folder
+
+
+def show_view(app, args):
+    """--explain / --teach: open that view on the drawing (teaching runs to the end)."""
+    if args.explain:
+        app.do("explain")
+        if args.expected is not None:
+            app.explainer.choose(args.expected)
+    if args.teach is not None and app.reading is not None:
+        app.do("teach")
+        app.teaching.start(args.teach)
+        while app.teaching.state == "running":
+            app.step()
 
 
 def queue_demo(app, digits, test_set, seed):

@@ -21,48 +21,18 @@ import os
 import time
 from collections import deque
 
-import numpy as np
-
 from . import view
 from .canvas import Canvas
-from .dataset import save_digit, timestamp
-from .model_slots import discover
-from .modes import ExplainMode, TeachMode
-from .recognize import Reader, load_reader_files, logits_of
+from .model_slots import discover, first_ready
+from .modes import ExplainMode, SaveMode, TeachMode
+from .reading import Reading, focus_index
+from .recognize import load_reader_files
 
 UNSURE_BELOW = 0.6      # a max probability under this shows "unsure"
 LIVE_INTERVAL = 0.12    # seconds between live predictions while a stroke is being drawn
 DEFAULT_BRUSH = 34      # px on the 448 canvas: a digit drawn to fill it (about 320 px tall) then
                         # has MNIST's stroke width (about 0.11 of its height) after scaling
 BRUSH_RANGE = (4, 120)
-
-
-class Reading:
-    """What the model made of the canvas: digits [apps.recognize.DigitReading] left to right,
-    probs (n, 10), labels (int, or None for "not a digit"), latency per digit."""
-
-    def __init__(self, digits, latency_ms, model_label):
-        self.digits = digits
-        self.probs = np.stack([d.probs for d in digits])
-        self.latency_ms = latency_ms      # per digit: split + preprocess + models
-        self.model_label = model_label
-        self.labels = [d.digit for d in digits]
-
-    @property
-    def number(self):
-        """The digits read, "?" for each "not a digit"."""
-        return "".join("?" if d is None else str(d) for d in self.labels)
-
-    @property
-    def refused(self):
-        """The pieces that are not digits."""
-        return [d for d in self.digits if d.digit is None]
-
-    @property
-    def confidence(self):
-        """The least confident digit's top probability (over the pieces that are digits)."""
-        sure = [float(d.probs.max()) for d in self.digits if d.digit is not None]
-        return min(sure) if sure else 0.0
 
 
 class App:
@@ -83,10 +53,10 @@ class App:
         self.panel = "features" if features else "reading"   # or "explain", "teach"
         self.features, self.features_error = [], None
         self.explainer, self.teaching = ExplainMode(self), TeachMode(self, taught_dir)
+        self.saving = SaveMode(self)
         self.reader_model, self.calibration = load_reader_files(models_dir)
         self.reading, self.focus = None, 0
         self.message = None            # (text, "info" | "error")
-        self.save_labels = None        # typed labels while the save prompt is open, else None
         self.focus_pinned = False      # the selected digit was clicked (kept while reading)
         self.running = True
         self.dirty = False             # canvas changed since the last reading
@@ -96,11 +66,7 @@ class App:
         for slot in self.slots:
             if slot.kind == "nnlite":
                 slot.load()
-        keys = [s.key for s in self.slots]
-        start = keys.index(model) if model in keys else 0
-        if not self.slots[start].ready:
-            start = next((i for i, s in enumerate(self.slots) if s.ready), start)
-        self.slot = self.slots[start]
+        self.slot = first_ready(self.slots, model)
         broken = [s.error for s in self.slots if s.error]
         if broken:
             self.say("; ".join(broken), "error")
@@ -148,9 +114,8 @@ class App:
                 return
         if self.view.canvas_rect.collidepoint(event.pos):
             self.focus_pinned = False
-            if self.save_labels is not None:      # drawing again closes the save prompt
-                self.save_labels = None
-                self.say("save cancelled")
+            if self.saving.labels is not None:    # drawing again closes the save prompt
+                self.saving.cancel()
             self.canvas.begin(self._to_canvas(event.pos), self.brush)
             self.dirty = True
 
@@ -161,18 +126,8 @@ class App:
     def _key(self, event):
         pg, key = self.pg, event.key
         digit = _digit_of(pg, key)
-        if self.save_labels is not None:        # the save prompt takes digits, Enter, Esc
-            if digit is not None:
-                self.save_labels += str(digit)
-                self._prompt_or_save()
-            elif key in (pg.K_RETURN, pg.K_KP_ENTER, pg.K_s):
-                self._save(self.save_labels)
-            elif key == pg.K_BACKSPACE:
-                self.save_labels = self.save_labels[:-1]
-                self._prompt_or_save()
-            elif key == pg.K_ESCAPE:
-                self.save_labels = None
-                self.say("save cancelled")
+        if self.saving.labels is not None:      # the save prompt takes digits, Enter, Esc
+            self.saving.key(key, digit)
             return
         if self.teaching.state == "asking":      # the teach prompt takes one digit, or Esc
             if digit is not None:
@@ -183,24 +138,15 @@ class App:
         if self.panel == "explain" and digit is not None:   # the class the user expected
             self.explainer.choose(digit)
             return
+        actions = {pg.K_c: "clear", pg.K_z: "undo", pg.K_f: "features", pg.K_e: "explain",
+                   pg.K_t: "teach", pg.K_s: "save"}
         if digit is not None and 1 <= digit <= len(self.slots):
             self.do(f"model:{digit - 1}")
-        elif key == pg.K_c:
-            self.do("clear")
-        elif key == pg.K_z:
-            self.do("undo")
-        elif key == pg.K_LEFTBRACKET:
-            self.set_brush(self.brush - max(2, self.brush // 6))
-        elif key == pg.K_RIGHTBRACKET:
-            self.set_brush(self.brush + max(2, self.brush // 6))
-        elif key == pg.K_f:
-            self.do("features")
-        elif key == pg.K_e:
-            self.do("explain")
-        elif key == pg.K_t:
-            self.do("teach")
-        elif key == pg.K_s:
-            self.do("save")
+        elif key in actions:
+            self.do(actions[key])
+        elif key in (pg.K_LEFTBRACKET, pg.K_RIGHTBRACKET):
+            step = max(2, self.brush // 6)
+            self.set_brush(self.brush + (step if key == pg.K_RIGHTBRACKET else -step))
         elif key in (pg.K_ESCAPE, pg.K_q):
             self.running = False
 
@@ -220,7 +166,7 @@ class App:
             if self.teaching.ask():
                 self.panel = "teach"
         elif action == "save":
-            self._open_save_prompt()
+            self.saving.ask()
         elif action.startswith("model:"):
             self.select(int(action.split(":")[1]))
 
@@ -266,7 +212,8 @@ class App:
             return
         start = time.perf_counter()
         try:
-            digits = self._reader().read(self.canvas.image)
+            digits = self.slot.reader(self.reader_model, self.calibration).read(
+                self.canvas.image)
         except Exception as exc:   # a model that loads but cannot read 28x28 digits
             self.slot.error = f"{self.slot.label}: cannot predict ({exc})"
             self.slot.model = None
@@ -278,37 +225,11 @@ class App:
             return
         latency = (time.perf_counter() - start) * 1000 / len(digits)
         self.reading = Reading(digits, latency, self.slot.label)
-        self.focus = self._focus_index(digits)
+        self.focus = focus_index(digits, self.canvas.strokes, self.focus_pinned, self.focus)
         if self.panel == "features":
             self._read_features(digits[self.focus].image)
         elif self.panel == "explain":
             self.explainer.refresh()
-
-    def _reader(self):
-        """The reading function for the current model (made again when the model changes)."""
-        slot = self.slot
-        key = (id(slot.model), slot.version)
-        if getattr(slot, "reader_key", None) != key:
-            if slot.kind == "nnlite":
-                logits = logits_of(slot.model)
-            else:   # Keras models give probabilities: log-probabilities are logits up to a shift
-                logits = lambda x: np.log(np.clip(slot.predict_proba(x), 1e-12, 1.0))  # noqa
-            slot.reader = Reader(logits, slot.key, self.reader_model, self.calibration)
-            slot.reader_key = key
-        return slot.reader
-
-    def _focus_index(self, digits):
-        """The digit chosen by a thumbnail click while the drawing stays the same; else the
-        digit under the end of the last stroke (the one being written); else the last."""
-        if self.focus_pinned and self.focus < len(digits):
-            return self.focus
-        if self.canvas.strokes:
-            x, y = self.canvas.strokes[-1][1][-1]
-            for i, d in enumerate(digits):
-                bx, by, bw, bh = d.box
-                if bx <= x < bx + bw and by <= y < by + bh:
-                    return i
-        return len(digits) - 1
 
     def _read_features(self, digit):
         cnn = next((s for s in self.slots if s.key == "cnn"), None)
@@ -319,41 +240,6 @@ class App:
             self.features = cnn.block_outputs(digit, n_blocks=2)
         except Exception as exc:
             self.features_error = f"feature maps failed: {exc}"
-
-    # -- saving your own test set ----------------------------------------------------------------
-    def _open_save_prompt(self):
-        if self.reading is None:
-            self.say("nothing to save: draw a digit first", "error")
-            return
-        self.save_labels = ""
-        self._prompt_or_save()
-
-    def _prompt_or_save(self):
-        n = len(self.reading.digits)
-        if len(self.save_labels) >= n:
-            self._save(self.save_labels)
-            return
-        typed = self.save_labels or "nothing yet"
-        self.say(f"save: type the true digit(s) ({typed}); Enter keeps '{self.reading.number}', "
-                 "Esc cancels")
-
-    def _save(self, typed):
-        reading, self.save_labels = self.reading, None
-        labels = [int(typed[i]) if i < len(typed) else reading.labels[i]
-                  for i in range(len(reading.digits))]
-        stamp = timestamp()
-        try:
-            for i, digit in enumerate(reading.digits):
-                if labels[i] is None:       # "not a digit" and no label typed: not saved
-                    continue
-                x, y, w, h = digit.box
-                crop = self.canvas.image[max(y - 8, 0):y + h + 8, max(x - 8, 0):x + w + 8]
-                save_digit(self.save_dir, labels[i], digit.image, crop, f"{stamp}-{i}")
-        except OSError as exc:
-            self.say(f"could not save to {self.save_dir}: {exc}", "error")
-            return
-        saved = "".join("" if label is None else str(label) for label in labels)
-        self.say(f"saved {saved} to {self.save_dir}/" if saved else "nothing saved: no digits")
 
     # -- the loop ------------------------------------------------------------------------------
     def play(self, events):

@@ -21,7 +21,7 @@ import numpy as np
 
 from nnlite.callbacks import Observer
 
-from .model_slots import one_blas_thread
+from .blas import one_blas_thread
 
 
 class _Watch(Observer):

@@ -7,8 +7,9 @@ Every result lives in MNIST's 28x28 frame (the ink in the central 20x20 box), li
 ``apps.strokes.digit_strokes``, so ``apps.strokes.place`` puts it anywhere on a canvas and the
 app's ``Canvas`` draws it with a brush, exactly as a person's mouse strokes are drawn.
 
-Characters are rendered from a font (TrueType through pygame, or OpenCV's ``putText``), framed as MNIST frames a digit at four times its resolution, then thinned and walked
-into strokes (``skeleton_strokes``): what is drawn is the glyph's centre line, redrawn with a
+Characters are rendered from a font (TrueType through pygame, or OpenCV's ``putText``),
+framed as MNIST frames a digit at four times its resolution, then thinned and walked into
+strokes (``skeleton_strokes``): what is drawn is the glyph's centre line, redrawn with a
 round brush, not the font's outline. The fonts ship with the software nnlite already
 uses: matplotlib (DejaVu, STIX, Computer Modern), pygame (FreeSans Bold), OpenCV (its
 built-in face).
@@ -134,7 +135,7 @@ def char_strokes(font, char):
     return [s.copy() for s in _char_strokes(font, char)]
 
 
-# -- shapes, drawn directly in the 28x28 frame ------------------------------------------------------
+# -- shapes, drawn directly in the 28x28 frame ---------------------------------------------
 def _poly(points, closed=False):
     pts = np.asarray(points, float)
     return np.vstack([pts, pts[:1]]) if closed else pts

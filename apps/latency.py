@@ -1,11 +1,15 @@
-"""End-to-end latency of reading one drawn digit: preprocessing + model, per digit.
+"""End-to-end latency of the app's work per digit: reading, explaining, one teaching step.
 
     python -m apps.latency --models-dir models --n 200 --out apps/latency.json
 
-MNIST test digits are traced into strokes and drawn on a 448x448 canvas (off the clock); then
-two paths are timed per digit, each the median of ``--repeats`` runs:
+MNIST test digits are traced into strokes and drawn on a 448x448 canvas (off the clock); then,
+per digit, the median of ``--repeats`` runs of:
     drawing_to_mnist + predict   the preprocessing of one drawn digit, and the model
-    split_digits + predict       what the app runs on the whole canvas (finds the digits first)
+    read_canvas                  what the app runs on the canvas (``apps.recognize``: pieces,
+                                 the study model, the reader model, the rules)
+    explain                      the explain view's two backward passes (``apps.explain``)
+Then the teach view: the app (headless) teaches ``--teach`` drawings; per frame, one optimizer
+step plus the redraw of the window (the UI update a user waits for).
 Wall-clock and CPU time (of this process) are both recorded: on a machine shared with other
 busy processes the wall time also counts the time spent waiting for a core. Prints the medians
 and writes them, with the machine's load average, to ``--out``.
@@ -13,54 +17,89 @@ and writes them, with the machine's load average, to ``--out``.
 import argparse
 import json
 import os
+import tempfile
 import time
 
 import numpy as np
 
+from nnlite.datasets import load_mnist
+from nnlite.files import write_json
+from nnlite.preprocess import drawing_to_mnist
 
-def measure(models_dir="models", model="cnn", n=200, repeats=5):
-    from nnlite.datasets import load_mnist
-    from nnlite.preprocess import drawing_to_mnist, split_digits
+from .canvas import render
+from .draw import App
+from .explain import explain
+from .model_slots import ModelSlot
+from .recognize import Reader
+from .strokes import digit_strokes, place
 
-    from .canvas import Canvas
-    from .model_slots import ModelSlot
-    from .strokes import digit_strokes, place
+
+def _timed(fn, repeats):
+    wall, cpu = [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return result, float(np.median(wall)), float(np.median(cpu))
+
+
+def measure(models_dir="models", model="cnn", n=200, repeats=5, teach=3):
     slot = ModelSlot(model, model.upper(), os.path.join(models_dir, f"{model}.npz"))
     if not slot.load():
         raise SystemExit(slot.error)
+    reader = Reader.load(models_dir, model)
     _, (x_test, y_test) = load_mnist()
-    wall = {"single": [], "split": []}     # wall-clock ms per digit
-    cpu = {"single": [], "split": []}      # CPU ms of this process per digit (all threads):
-    right = 0                              # on a busy machine wall time includes waiting
+    paths = ("single", "read", "explain")
+    wall, cpu = {p: [] for p in paths}, {p: [] for p in paths}
+    right = 0
     for i in range(n):
-        canvas = Canvas(448)
-        for stroke in place(digit_strokes(x_test[i]), (0, 0, 448)):
-            canvas.begin(tuple(stroke[0]), 34)
-            for point in stroke[1:]:
-                canvas.extend(tuple(point))
-            canvas.end()
-        for path in ("single", "split"):
-            runs, cpu_runs = [], []
-            for _ in range(repeats):
-                start, start_cpu = time.perf_counter(), time.process_time()
-                if path == "single":
-                    probs = slot.predict_proba(drawing_to_mnist(canvas.image)[None])
-                else:
-                    digits = split_digits(canvas.image)
-                    probs = slot.predict_proba(np.stack([d for _, d in digits]))
-                runs.append((time.perf_counter() - start) * 1000 / len(probs))
-                cpu_runs.append((time.process_time() - start_cpu) * 1000 / len(probs))
-            wall[path].append(float(np.median(runs)))
-            cpu[path].append(float(np.median(cpu_runs)))
-        right += int(probs[0].argmax() == y_test[i])
-    return {"model": model, "digits": n, "repeats": repeats,
-            "median_ms_drawing_to_mnist_plus_model": float(np.median(wall["single"])),
-            "p90_ms_drawing_to_mnist_plus_model": float(np.percentile(wall["single"], 90)),
-            "median_ms_split_digits_plus_model": float(np.median(wall["split"])),
-            "median_cpu_ms_drawing_to_mnist_plus_model": float(np.median(cpu["single"])),
-            "median_cpu_ms_split_digits_plus_model": float(np.median(cpu["split"])),
-            "accuracy_on_traced_digits": right / n,
-            "load_average_1min": os.getloadavg()[0], "cpus": os.cpu_count()}
+        canvas = render(place(digit_strokes(x_test[i]), (0, 0, 448)), 34)
+        runs = {"single": lambda: slot.predict_proba(drawing_to_mnist(canvas)[None]),
+                "read": lambda: reader.read(canvas)}
+        for path, fn in runs.items():
+            result, w, c = _timed(fn, repeats)
+            wall[path].append(w)
+            cpu[path].append(c)
+        right += [r.digit for r in result] == [y_test[i]]
+        _, w, c = _timed(lambda: explain(slot.model, result[0].image), repeats)
+        wall["explain"].append(w)
+        cpu["explain"].append(c)
+    out = {"model": model, "digits": n, "repeats": repeats,
+           "read_canvas_right": right / n, "reader_files": reader.reader is not None}
+    for path in paths:
+        out[f"median_ms_{path}"] = float(np.median(wall[path]))
+        out[f"p90_ms_{path}"] = float(np.percentile(wall[path], 90))
+        out[f"median_cpu_ms_{path}"] = float(np.median(cpu[path]))
+    out.update(teach_frames(models_dir, model, x_test, y_test, teach))
+    out.update({"load_average_1min": os.getloadavg()[0], "cpus": os.cpu_count()})
+    return out
+
+
+def teach_frames(models_dir, model, x_test, y_test, drawings):
+    """Milliseconds per teach-view frame (one optimizer step + the window's redraw): the app
+    (headless) is taught the true label of ``drawings`` test digits."""
+    os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+    frames = []
+    with tempfile.TemporaryDirectory() as scratch:
+        app = App(models_dir=models_dir, model=model, save_dir=os.path.join(scratch, "mine"),
+                  taught_dir=os.path.join(scratch, "taught"))
+        try:
+            for i in range(drawings):
+                app.do("clear")
+                app.canvas.draw(place(digit_strokes(x_test[i]), (0, 0, app.canvas.size)), 34)
+                app.read()
+                app.do("teach")
+                app.teaching.start(int(y_test[i]))
+                while app.teaching.state == "running":
+                    start = time.perf_counter()
+                    app.step()
+                    app.render()
+                    frames.append((time.perf_counter() - start) * 1000)
+        finally:
+            app.pg.quit()
+    return {"teach_frames": len(frames), "median_ms_teach_frame": float(np.median(frames)),
+            "p90_ms_teach_frame": float(np.percentile(frames, 90))}
 
 
 def main(argv=None):
@@ -70,14 +109,13 @@ def main(argv=None):
     parser.add_argument("--model", default="cnn", choices=["ann", "cnn", "vgg16"])
     parser.add_argument("--n", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--teach", type=int, default=3, help="drawings taught (8 frames each)")
     parser.add_argument("--out", default=None, help="write the result JSON here")
     args = parser.parse_args(argv)
-    result = measure(args.models_dir, args.model, args.n, args.repeats)
+    result = measure(args.models_dir, args.model, args.n, args.repeats, args.teach)
     print(json.dumps(result, indent=1))
     if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(result, fh, indent=1)
-            fh.write("\n")
+        write_json(args.out, result)
 
 
 if __name__ == "__main__":

@@ -41,11 +41,11 @@ def make_sets():
 def contact_sheet(sets, path, per_set=20, tile=96):
     """One row of ``per_set`` thumbnails per set, written as a PNG."""
     import cv2
-    rows = []
+    rows, rng = [], np.random.default_rng(0)
     for drawings in sets.values():
-        step = max(1, len(drawings) // per_set)
         tiles = []
-        for d in drawings[::step][:per_set]:
+        for i in rng.choice(len(drawings), size=min(per_set, len(drawings)), replace=False):
+            d = drawings[i]
             t = cv2.resize(d.render(), (tile, tile), interpolation=cv2.INTER_AREA)
             t[0, :], t[:, 0] = 70, 70
             tiles.append(t)

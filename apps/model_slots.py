@@ -6,11 +6,13 @@ that stopped it loading (shown on screen instead of crashing). nnlite models are
 start-up (they are small); Keras models only when first chosen, because importing TensorFlow
 takes seconds.
 """
-import contextlib
 import importlib.util
 import os
 
 import numpy as np
+
+from .blas import one_blas_thread
+from .recognize import Reader, logits_of
 
 NNLITE_MODELS = [("ann", "ANN"), ("cnn", "CNN"), ("vgg16", "VGG16")]
 
@@ -24,7 +26,7 @@ class ModelSlot:
         self.model = None
         self.error = None       # why the model is unusable, shown on screen
         self.version = 0        # counts changes to the model in memory (teaching)
-        self.reader = self.reader_key = None   # the app's reading function for this model
+        self._reader = self.reader_key = None  # the app's reading function for this model
 
     @property
     def ready(self):
@@ -67,6 +69,20 @@ class ModelSlot:
             out = _softmax(out)   # the model gives logits
         return out
 
+    def reader(self, reader_model=None, calibration=None):
+        """The reading function (``apps.recognize.Reader``) for this model, made again when
+        the model changes (loaded, taught)."""
+        key = (id(self.model), self.version)
+        if self.reader_key != key:
+            if self.kind == "nnlite":
+                logits = logits_of(self.model)
+            else:   # Keras models give probabilities: log-probabilities are logits up to a shift
+                def logits(x):
+                    return np.log(np.clip(self.predict_proba(x), 1e-12, 1.0))
+            self._reader = Reader(logits, self.key, reader_model, calibration)
+            self.reader_key = key
+        return self._reader
+
     def block_outputs(self, x, n_blocks=2):
         """Feature maps at the end of the first ``n_blocks`` conv blocks (the outputs that enter
         each MaxPool2D), for ONE input x (28, 28) float32 -> [(layer name, (C, H, W) array)]."""
@@ -83,22 +99,6 @@ class ModelSlot:
             with one_blas_thread():
                 out = layer.forward(out, training=False)
         return maps
-
-
-_CONTROLLER = []
-
-
-def one_blas_thread():
-    """A context limiting BLAS to one thread. The app multiplies tiny matrices (one to a few
-    digits): waking a second BLAS thread costs more than the product itself, and on a busy
-    machine it turned a 1 ms CNN reading into 60 ms."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-        return contextlib.nullcontext()
-    if not _CONTROLLER:
-        _CONTROLLER.append(ThreadpoolController())
-    return _CONTROLLER[0].limit(limits=1, user_api="blas")
 
 
 def _softmax(z):
@@ -129,3 +129,12 @@ def discover(models_dir):
             if os.path.exists(path):
                 slots.append(ModelSlot(f"keras-{key}", f"Keras {label}", path, kind="keras"))
     return slots
+
+
+def first_ready(slots, key):
+    """The slot named ``key`` if it loaded, else the first that did (else the named one)."""
+    keys = [s.key for s in slots]
+    start = keys.index(key) if key in keys else 0
+    if not slots[start].ready:
+        start = next((i for i, s in enumerate(slots) if s.ready), start)
+    return slots[start]

@@ -1,5 +1,8 @@
-"""The app's explain and teach views: their state and what their keys do (``view`` and
-``panels`` draw them; ``App`` routes keys and frames here).
+"""The app's prompts and views with a state of their own: saving (S), explain (E), teach (T).
+``view`` and ``panels`` draw them; ``App`` routes keys and frames here.
+
+Save (S): type the true digit(s) of the drawing, Enter keeps what was read, Esc cancels; each
+digit is written to the save dir in the format ``nnlite evaluate --images`` reads.
 
 Explain (E): for the selected digit, the input gradients of the predicted class and of the
 class the user expected (0-9 choose it; default the runner-up), and the per-layer gradient
@@ -138,3 +141,60 @@ class TeachMode:
             (x, y), _ = load_mnist()
             self._replay = (x[:REPLAY_UPTO], y[:REPLAY_UPTO])
         return self._replay
+
+
+class SaveMode:
+    """The save prompt: ``labels`` is the typed text while it is open, else None."""
+
+    def __init__(self, app):
+        self.app, self.labels = app, None
+
+    def ask(self):
+        if self.app.reading is None:
+            self.app.say("nothing to save: draw a digit first", "error")
+            return
+        self.labels = ""
+        self._prompt_or_save()
+
+    def cancel(self):
+        self.labels = None
+        self.app.say("save cancelled")
+
+    def key(self, key, digit):
+        pg = self.app.pg
+        if digit is not None:
+            self.labels += str(digit)
+            self._prompt_or_save()
+        elif key in (pg.K_RETURN, pg.K_KP_ENTER, pg.K_s):
+            self.save(self.labels)
+        elif key == pg.K_BACKSPACE:
+            self.labels = self.labels[:-1]
+            self._prompt_or_save()
+        elif key == pg.K_ESCAPE:
+            self.cancel()
+
+    def _prompt_or_save(self):
+        reading = self.app.reading
+        if len(self.labels) >= len(reading.digits):
+            self.save(self.labels)
+            return
+        self.app.say(f"save: type the true digit(s) ({self.labels or 'nothing yet'}); Enter "
+                     f"keeps '{reading.number}', Esc cancels")
+
+    def save(self, typed):
+        app, reading, self.labels = self.app, self.app.reading, None
+        labels = [int(typed[i]) if i < len(typed) else reading.labels[i]
+                  for i in range(len(reading.digits))]
+        stamp = timestamp()
+        try:
+            for i, digit in enumerate(reading.digits):
+                if labels[i] is None:       # "not a digit" and no label typed: not saved
+                    continue
+                x, y, w, h = digit.box
+                crop = app.canvas.image[max(y - 8, 0):y + h + 8, max(x - 8, 0):x + w + 8]
+                save_digit(app.save_dir, labels[i], digit.image, crop, f"{stamp}-{i}")
+        except OSError as exc:
+            app.say(f"could not save to {app.save_dir}: {exc}", "error")
+            return
+        saved = "".join("" if label is None else str(label) for label in labels)
+        app.say(f"saved {saved} to {app.save_dir}/" if saved else "nothing saved: no digits")

@@ -56,14 +56,20 @@ def inputs(view, app):
         view.blit_gray(reading.digits[0].image, (PANEL_X + 16, 276), 4)
 
 
-def bars(view, reading, focus, before=None, top=400, label=None):
-    """Ten probability bars of digit ``focus``; ``before``: earlier probabilities, drawn as
-    outlines behind the bars (the teach view's before -> after)."""
-    probs = reading.probs[focus] if reading is not None else before
+def reading_bars(view, reading, focus):
+    """The probabilities of the selected digit."""
+    n = len(reading.digits)
+    label = "probabilities" + (f" (digit {focus + 1} of {n})" if n > 1 else "")
+    if reading.digits[focus].digit is None:
+        label = "the model's probabilities, unused: " + ("this is" if n == 1 else "that piece "
+                                                         "is") + " not a digit"
+    bars(view, reading.probs[focus], label=label)
+
+
+def bars(view, probs, before=None, top=400, label="probabilities"):
+    """Ten probability bars; ``before``: earlier probabilities, drawn as outlines over the
+    bars (the teach view's before -> after)."""
     x0, base, height = PANEL_X + 16, top + 166, 130
-    if label is None:
-        label = "probabilities" + (f" (digit {focus + 1} of {len(reading.digits)})"
-                                   if len(reading.digits) > 1 else "")
     view.text(label, (x0, top), 20, DIM)
     bar_w, gap = 40, 7
     best = int(probs.argmax())
@@ -148,10 +154,10 @@ def explain(view, app):
              else f"not a digit; the model's guess: {e.predicted}")
     view.text(title, (x0, 76), 34, TEXT if digit.digit is not None else BAD)
     chosen = "you chose" if mode.expected is not None else "runner-up; type 0-9 to choose"
-    view.text(f"expected {e.expected} ({chosen}): p = {e.probs[e.expected]:.1%}", (x0, 108), 24,
+    view.text(f"expected {e.expected} ({chosen}): p = {e.probs[e.expected]:.1%}", (x0, 134), 24,
               UNSURE)
     peak = max(np.abs(g).max() for g in e.saliency.values())
-    y = 138
+    y = 160
     for k, (caption, rgb) in enumerate((
             ("input", np.ascontiguousarray(np.repeat(np.repeat(np.repeat(
                 (np.clip(digit.image, 0, 1) * 255).astype(np.uint8)[:, :, None], 3, 2),
@@ -163,30 +169,31 @@ def explain(view, app):
         x = x0 + k * 158
         view.text(caption, (x, y), 20, DIM)
         view.screen.blit(view.pg.image.frombuffer(rgb.tobytes(), (112, 112), "RGB"), (x, y + 18))
-    view.text("red: more ink there raises that class's score; blue: lowers it", (x0, y + 136),
+    view.text("red: more ink there raises that class's score; blue: lowers it", (x0, y + 134),
               20, DIM)
-    _layer_norms(view, e, y + 164)
+    _layer_norms(view, e, y + 158)
 
 
 def _layer_norms(view, e, top):
     x0 = PANEL_X + 16
     view.text(f"one backward pass of the loss for {e.expected} (cross-entropy {e.loss:.2f}): "
               "gradient norms", (x0, top), 20, TEXT, max_width=PANEL_W - 32)
-    view.text("|dL/d input| grey, |dL/d weights| blue, log scale 1e-4 .. 1e3", (x0, top + 18),
-              18, DIM)
-    rows = e.layers
-    row_h = max(8, min(16, (PANEL_H + 64 - top - 62) // max(len(rows), 1)))
+    view.text("layers with weights, input first: |dL/d its input| grey, |dL/d its weights| blue;"
+              " log scale 1e-4 .. 1e3", (x0, top + 18), 18, DIM, max_width=PANEL_W - 32)
+    rows = [("pixels", e.layers[0]["grad_in"], None)] + [
+        (r["name"], r["grad_in"], r["grad_weights"]) for r in e.layers if r["grad_weights"]]
+    row_h = max(10, min(22, (PANEL_H + 64 - top - 64) // len(rows)))
     bar_x, bar_w = x0 + 150, PANEL_W - 32 - 150
     lo, hi = LOG_RANGE
-    for i, row in enumerate(rows):
-        y = top + 40 + i * row_h
-        view.text(row["name"][:20], (x0, y), 18 if row_h >= 12 else 18, DIM)
-        for value, color, dy in ((row["grad_in"], DIM, 0), (row["grad_weights"], ACCENT,
-                                                             row_h // 2)):
+    for i, (name, grad_in, grad_weights) in enumerate(rows):
+        y = top + 38 + i * row_h
+        view.text(name[:22], (x0, y + row_h // 2), 18, DIM, anchor="midleft")
+        for value, color, dy in ((grad_in, DIM, 0), (grad_weights, ACCENT, row_h // 2)):
             if value:
                 frac = (np.log10(value) - lo) / (hi - lo)
                 width = int(np.clip(frac, 0.01, 1) * bar_w)
-                view.pg.draw.rect(view.screen, color, (bar_x, y + dy, width, max(2, row_h // 2 - 1)))
+                view.pg.draw.rect(view.screen, color,
+                                  (bar_x, y + dy, width, max(2, row_h // 2 - 2)))
     view.text(f"explained in {e.ms:.1f} ms (two backward passes through the engine)",
               (x0, PANEL_H + 64 - 22), 20, DIM)
 
@@ -215,25 +222,17 @@ def teach(view, app):
     view.text(f"p({mode.label})  {t.before[mode.label]:.1%} -> {t.after[mode.label]:.1%}",
               (x0 + 100, 116), 28, GOOD if t.after.argmax() == mode.label else UNSURE)
     step_ms = f"{np.median(mode.step_ms):.0f} ms per step" if mode.step_ms else ""
-    view.text(f"step {len(t.batch_losses)} of {t.steps}   {step_ms}", (x0 + 100, 148), 24, DIM)
+    view.text(f"step {len(t.batch_losses)} (stops at p >= 90% or step {t.steps})   {step_ms}",
+              (x0 + 100, 148), 24, DIM, max_width=PANEL_W - 132)
     if mode.state == "done" and mode.path:
         view.text(f"saved {mode.path}", (x0 + 100, 174), 24, GOOD, max_width=PANEL_W - 132)
-    bars(view, None, 0, before=t.before, top=204,
-         label="probabilities: before (orange outline) -> after (bars)")
-    view.pg.draw.rect(view.screen, TRACK, (x0, 204 + 18, 0, 0))
-    bars_after(view, t, top=204)
+    bars(view, t.after, before=t.before, top=204,
+         label="probabilities of this drawing: before (orange outline) -> after (bars)")
     _loss_curve(view, t, top=420)
 
 
-def bars_after(view, t, top):
-    """Redraw the bars with the probabilities after the latest step over the 'before' ones."""
-    class _Now:                      # bars() reads probs from a reading-like object
-        probs = t.after[None]
-    bars(view, _Now, 0, before=t.before, top=top,
-         label="probabilities: before (orange outline) -> after (bars)")
-
-
 def _loss_curve(view, t, top, height=120):
+    """The drawing's loss after every step so far (x: steps, up to the most there can be)."""
     x0, width = PANEL_X + 16, PANEL_W - 32
     view.text("loss of this drawing, falling step by step (grey: the whole batch)", (x0, top),
               20, DIM)
@@ -242,7 +241,7 @@ def _loss_curve(view, t, top, height=120):
     peak = max(max(t.losses), max(t.batch_losses, default=0), 1e-6)
 
     def points(values, start):
-        n = max(t.steps, 1)
+        n = max(len(t.losses) - 1, 8)
         return [(x0 + 6 + (start + i) * (width - 12) / n,
                  y0 + height - 4 - v / peak * (height - 8)) for i, v in enumerate(values)]
     for values, start, color in ((t.batch_losses, 1, DIM), (t.losses, 0, ACCENT)):

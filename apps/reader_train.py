@@ -13,7 +13,7 @@ digits" (one piece of ink holding two or three digits). It learns from
 - generated non-digits from the training fonts: letters, symbols, shapes, scribbles, dots;
 - numbers of 2-3 touching digits, from MNIST training digits and the training fonts.
 Non-digits and touching numbers are used as the app meets them: the one piece
-``split_digits`` finds (drawings it cuts into several pieces are left out).
+``apps.segment.pieces`` finds (drawings it cuts into several pieces are left out).
 No drawing from the evaluation fonts (``EVAL_FONTS``) is ever seen in training.
 
 Calibration: ``--calibration`` MNIST validation digits (48,000 onwards), drawn through the
@@ -33,16 +33,17 @@ from nnlite.datasets import MNIST_MEAN, MNIST_STD, load_mnist
 from nnlite.files import write_json
 from nnlite.layers import Conv2D, Dense, Flatten, MaxPool2D, Rescaling
 from nnlite.optimizers import Adam
-from nnlite.preprocess import drawing_to_mnist, make_augment, split_digits
+from nnlite.preprocess import drawing_to_mnist, make_augment
 from nnlite.sequential import Sequential
 
 from . import glyphs, synth
 from .recognize import (CALIBRATION_FILE, NOT_A_DIGIT, READER_FILE, TOUCHING, _energy,
                         _softmax)
+from .segment import pieces
 from .strokes import digit_strokes
 
-READER_SHARE = 0.006     # of validation digits the reader's threshold flags
-ENERGY_SHARE = 0.003     # of validation digits each study model's energy threshold flags
+READER_SHARE = 0.005     # of validation digits the reader's threshold flags
+ENERGY_SHARE = 0.002     # of validation digits each study model's energy threshold flags
 VALIDATION_START = 48_000
 STUDY_MODELS = ("ann", "cnn", "vgg16")
 
@@ -70,12 +71,12 @@ def drawn_images(drawings):
 
 
 def single_pieces(drawings):
-    """The 28x28 input of each drawing that ``split_digits`` finds as one piece."""
+    """The 28x28 input of each drawing the reader sees as one piece (``apps.segment.pieces``)."""
     images = []
     for d in drawings:
-        pieces = split_digits(d.render())
-        if len(pieces) == 1:
-            images.append(pieces[0][1])
+        found = pieces(d.render())
+        if len(found) == 1:
+            images.append(found[0][1])
     return np.stack(images).astype(np.float32)
 
 
@@ -147,8 +148,9 @@ def calibrate(models_dir, reader, x_val, y_val, seed):
         energy_below[name] = float(np.quantile(energy, ENERGY_SHARE))
         union[name] = float(np.mean(flagged | (energy < energy_below[name])))
     return {
-        "validation": f"MNIST training images {VALIDATION_START}-{VALIDATION_START + len(x_val) - 1}"
-                      f" traced and drawn on the canvas (apps.synth.mnist_drawings, seed {seed})",
+        "validation": f"MNIST training images {VALIDATION_START}-"
+                      f"{VALIDATION_START + len(x_val) - 1} traced and drawn on the canvas "
+                      f"(apps.synth.mnist_drawings, seed {seed})",
         "digits": int(len(x)),
         "reader": {"file": READER_FILE, "not_digit_above": reader_cut,
                    "flags": float(flagged.mean())},
@@ -195,7 +197,8 @@ def main(argv=None):
         reader = train(x, y, args.epochs, args.seed)
         reader.save(reader_path)
     val = slice(VALIDATION_START, VALIDATION_START + args.calibration)
-    result = calibrate(args.study_dir or args.models_dir, reader, x_train[val], y_train[val], args.seed + 3)
+    result = calibrate(args.study_dir or args.models_dir, reader, x_train[val], y_train[val],
+                       args.seed + 3)
     result["made_by"] = ("python -m apps.reader_train " + " ".join(
         sys.argv[1:] if argv is None else argv)).strip()
     result["training"] = {k: getattr(args, k) for k in ("traced", "font_digits", "negatives",

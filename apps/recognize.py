@@ -6,7 +6,8 @@
 
 How (one call, a few milliseconds for a digit):
 1. ``nnlite.preprocess.split_digits`` finds the pieces of ink, left to right, each turned into
-   an MNIST-style 28x28 image.
+   an MNIST-style 28x28 image; a small piece next to a big one (a 5's detached bar) joins it
+   (``apps.segment.pieces``).
 2. A piece the reader takes for touching digits (and without the reader: one wider than a
    digit, read unsurely) is cut at its thinnest columns (``apps.segment``); the cut whose
    sides read most surely is kept when every side reads as a digit; sides that still look
@@ -21,7 +22,7 @@ How (one call, a few milliseconds for a digit):
    - the study model's energy, logsumexp(logits), is below its threshold: the drawing excites
      none of the classes the way digits do.
    Both thresholds come from models/reader-calibration.json, set on MNIST validation digits
-   drawn through the canvas so that about 1 % of digits are flagged
+   drawn through the canvas so that together they flag under 1 % of digits (0.5 % + 0.2 %)
    (``python -m apps.reader_train`` writes both files).
 Without the reader files only the dot rule applies.
 """
@@ -32,19 +33,19 @@ import numpy as np
 
 from nnlite import load_model
 from nnlite.errors import InputError
-from nnlite.preprocess.drawing import drawing_to_mnist, split_digits, stroke_width
+from nnlite.preprocess.drawing import drawing_to_mnist, stroke_width
 
-from .model_slots import one_blas_thread
-from .segment import cut_at, cut_columns
+from .blas import one_blas_thread
+from .segment import SMALL, cut_at, cut_columns, pieces
 
 READER_FILE = "reader.npz"
 CALIBRATION_FILE = "reader-calibration.json"
 NOT_A_DIGIT = 10          # the reader's eleventh class
 TOUCHING = 11             # its twelfth: two or more digits whose ink touches
 DOT_LENGTH = 2.5          # a piece shorter than this many stroke widths is a dot
-SMALL_BESIDE = 0.45       # a piece under this fraction of the tallest piece's height: no digit
 SPLIT_ASPECT = 0.6        # only pieces wider than this times their height are cut
-SPLIT_BELIEF = 0.5        # ... when the reader gives "touching digits" at least this
+SPLIT_BELIEF = 0.5        # ... when the reader gives "touching digits" at least this,
+SURE_PART = 0.5           # and kept when every side reads at least this surely
 UNSURE_WHOLE = 0.9        # without the reader: when the whole reads under this,
 SPLIT_MARGIN = 0.2        # and the sides at least this much more surely
 MAX_SPLIT_DEPTH = 3       # up to 2**3 digits in one piece of ink
@@ -100,7 +101,7 @@ class Reader:
     """A study model plus what it needs to say "not a digit".
 
     logits: function (N, 28, 28) -> (N, 10) logits of the study model; name: its name in the
-    calibration ("cnn", ...); reader: the reader model (nnlite, 11 logits) or None;
+    calibration ("cnn", ...); reader: the reader model (nnlite, 12 logits) or None;
     calibration: the dict of reader-calibration.json, or None."""
 
     def __init__(self, logits, name="cnn", reader=None, calibration=None):
@@ -151,16 +152,13 @@ class Reader:
     # -- reading a canvas ----------------------------------------------------------------------
     def read(self, canvas):
         """The digits of ``canvas`` (uint8 (H, W), white on black), left to right."""
-        image = check_canvas(canvas)
-        items = []
-        for (x, y, w, h), img in split_digits(image):
-            items.append(((x, y, w, h), img, image[y:y + h, x:x + w]))
+        items = pieces(check_canvas(canvas))
         readings = []
         for item, whole in zip(items, self.judge(items)):
             readings += self._split(item, whole, 0)
         tallest = max((r.box[3] for r in readings), default=0)
         for r in readings:
-            if r.digit is not None and r.box[3] < SMALL_BESIDE * tallest:
+            if r.digit is not None and r.box[3] < SMALL * tallest:
                 r.digit, r.why = None, "much smaller than the other digits"
         return sorted(readings, key=lambda r: r.box[0] + r.box[2] / 2)
 
@@ -172,8 +170,11 @@ class Reader:
         if whole.touching is not None:
             if whole.touching < SPLIT_BELIEF:
                 return [whole]
-        elif whole.confidence >= UNSURE_WHOLE:
+            needed = SURE_PART
+        elif whole.digit is None or whole.confidence >= UNSURE_WHOLE:
             return [whole]
+        else:
+            needed = whole.confidence + SPLIT_MARGIN
         options = []
         for column in cut_columns(crop):
             parts = [(b, drawing_to_mnist(c), c) for b, c in cut_at(crop, box[:2], column)]
@@ -185,7 +186,7 @@ class Reader:
         pairs = [judged[2 * i:2 * i + 2] for i in range(len(options))]
         best = max(range(len(options)), key=lambda i: min(_part_score(r) for r in pairs[i]))
         sure = min(_part_score(r) for r in pairs[best])
-        if sure == 0 or (whole.touching is None and sure < whole.confidence + SPLIT_MARGIN):
+        if sure == 0 or sure < needed:
             return [whole]
         return [r for part, reading in zip(options[best], pairs[best])
                 for r in self._split(part, reading, depth + 1)]
@@ -220,20 +221,29 @@ def load_reader_files(models_dir):
     return reader, calibration
 
 
-_READERS = {}
+_CACHE = {}
+
+
+def _cached(what, models_dir, *key):
+    """Loaded once per folder and file version: the reader files, or a study model's Reader."""
+    names = [READER_FILE, CALIBRATION_FILE] + [f"{k}.npz" for k in key if isinstance(k, str)]
+    paths = [os.path.join(os.path.abspath(models_dir), name) for name in names]
+    stamp = (what, *key, *((p, os.path.getmtime(p)) for p in paths if os.path.exists(p)))
+    if stamp not in _CACHE:
+        _CACHE[stamp] = (load_reader_files(models_dir) if what == "files"
+                         else Reader.load(models_dir, *key))
+    return _CACHE[stamp]
 
 
 def read_canvas(canvas, models_dir="models", model="cnn"):
     """The digits on ``canvas`` (2-D uint8, white ink on black, any size), left to right:
     a list of ``DigitReading`` (.digit int or None for "not a digit", .probs (10,), .box
     (x, y, w, h) in canvas pixels); [] for an empty canvas. ``model``: "ann", "cnn", "vgg16"
-    (read from ``models_dir``, loaded once) or a loaded nnlite model."""
+    (read from ``models_dir``, loaded once) or a loaded nnlite model; the reader files are
+    taken from ``models_dir`` either way."""
     if isinstance(model, str):
-        key = (os.path.abspath(models_dir), model)
-        if key not in _READERS:
-            _READERS[key] = Reader.load(models_dir, model)
-        reader = _READERS[key]
+        reader = _cached("reader", models_dir, model)
     else:
-        extra, calibration = load_reader_files(models_dir)
+        extra, calibration = _cached("files", models_dir)
         reader = Reader(logits_of(model), getattr(model, "name", "cnn"), extra, calibration)
     return reader.read(canvas)

@@ -7,13 +7,55 @@ the reader (``apps.recognize``) then reads each side and keeps a cut only when e
 as a digit more surely than the whole piece does.
 
     parts = cut_at(crop, (x, y), column)   # [(box, crop)] for the left and right sides
+
+``pieces`` is the reader's first step: the pieces of ink ``split_digits`` finds, with small
+pieces next to big ones (a detached stroke) joined to them.
 """
 import numpy as np
 
-from nnlite.preprocess.drawing import INK_LEVEL
+from nnlite.preprocess.drawing import INK_LEVEL, drawing_to_mnist, split_digits
 
 CUT_RANGE = (0.15, 0.85)   # cuts only in this span of the piece's width (no slivers)
 MAX_CUTS = 5               # candidate cuts tried per piece
+SMALL = 0.45               # a piece under this fraction of the tallest piece's height is small
+ATTACH_GAP = 0.25          # a small piece this close (x the big piece's height) is part of it
+
+
+def pieces(image):
+    """The pieces of ink of a canvas, left to right: [(box (x, y, w, h), (28, 28) input,
+    crop of the canvas)]. ``split_digits``'s pieces, except that a small piece (a detached bar
+    of a 5, a stray dot) lying next to a big one is joined to it."""
+    found = [[box, img] for box, img in split_digits(image)]
+    if len(found) > 1:
+        tallest = max(box[3] for box, _ in found)
+        big = [p for p in found if p[0][3] >= SMALL * tallest]
+        kept = list(big)
+        for piece in (p for p in found if p[0][3] < SMALL * tallest):
+            near = min(big, key=lambda b: _gap(b[0], piece[0]))
+            if _gap(near[0], piece[0]) <= ATTACH_GAP * near[0][3]:
+                near[0], near[1] = _union(near[0], piece[0]), None
+            else:
+                kept.append(piece)
+        found = sorted(kept, key=lambda p: p[0][0] + p[0][2] / 2)
+    out = []
+    for (x, y, w, h), img in found:
+        crop = image[y:y + h, x:x + w]
+        img = drawing_to_mnist(crop) if img is None else img
+        out.append(((x, y, w, h), img, crop))
+    return out
+
+
+def _gap(a, b):
+    """Distance between two boxes (x, y, w, h); 0 when they overlap."""
+    dx = max(0, max(a[0], b[0]) - min(a[0] + a[2], b[0] + b[2]))
+    dy = max(0, max(a[1], b[1]) - min(a[1] + a[3], b[1] + b[3]))
+    return float(np.hypot(dx, dy))
+
+
+def _union(a, b):
+    x0, y0 = min(a[0], b[0]), min(a[1], b[1])
+    x1, y1 = max(a[0] + a[2], b[0] + b[2]), max(a[1] + a[3], b[1] + b[3])
+    return (x0, y0, x1 - x0, y1 - y0)
 
 
 def ink_box(image):

@@ -162,7 +162,7 @@ def write_number(shapes, label, rng, size=448, touching=False, kind="number"):
     strokes, cursor = [], 0.0
     for s in shapes:
         lo, hi = _extent(s)
-        gap = (rng.uniform(0.2, 1.0) * brush if touching
+        gap = (rng.uniform(0.4, 1.0) * brush if touching
                else brush + rng.uniform(0.1, 0.45) * glyph)
         left = cursor + (gap if strokes else 0.0) - lo * scale
         dy = rng.normal(0, 0.03) * glyph

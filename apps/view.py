@@ -72,7 +72,7 @@ class View:
             panels.feature_maps(self, app)
         elif app.reading is not None:
             panels.inputs(self, app)
-            panels.bars(self, app.reading, app.focus)
+            panels.reading_bars(self, app.reading, app.focus)
 
     def text(self, text, pos, size=24, color=TEXT, center=False, max_width=None,
              anchor="topleft"):
@@ -84,8 +84,6 @@ class View:
         rect = surf.get_rect(**{"center" if center else anchor: pos})
         self.screen.blit(surf, rect)
         return rect
-
-    _text = text
 
     def wrap(self, text, size, width):
         """Split ``text`` into lines no wider than ``width`` px (long words are cut)."""

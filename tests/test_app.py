@@ -109,7 +109,7 @@ def test_three_digit_number(mnist, tmp_path):
         draw(app, strokes)
         assert len(app.reading.digits) == 3
         assert app.reading.number == "407"
-        xs = [bbox[0] for bbox, _ in app.reading.digits]
+        xs = [d.box[0] for d in app.reading.digits]
         assert xs == sorted(xs)
         app.render()
     finally:
@@ -123,7 +123,7 @@ def test_blank_canvas_shows_no_prediction(app):
     click(app, button(app, "clear").center)
     assert app.reading is None
     key(app, pygame.K_s)                        # saving a blank canvas is refused, politely
-    assert app.message[1] == "error" and app.save_labels is None
+    assert app.message[1] == "error" and app.saving.labels is None
 
 
 def test_draw_undo_clear(app):
@@ -212,12 +212,12 @@ def test_feature_maps_toggle_screenshot(app, tmp_path):
 def test_save_own_test_set_matches_evaluate_format(app):
     draw(app, line((150, 60), (170, 380)))
     key(app, pygame.K_s)
-    assert app.save_labels == ""
+    assert app.saving.labels == ""
     key(app, pygame.K_7)                         # the user says: this is a 7
-    assert app.save_labels is None               # one digit, one label: saved
+    assert app.saving.labels is None               # one digit, one label: saved
     images, labels, names = read_labelled_pngs(app.save_dir)
     assert list(labels) == [7] and images.shape == (1, 28, 28)
-    np.testing.assert_allclose(images[0] / 255.0, app.reading.digits[0][1], atol=1 / 255)
+    np.testing.assert_allclose(images[0] / 255.0, app.reading.digits[0].image, atol=1 / 255)
     assert os.path.exists(os.path.join(app.save_dir, "canvas", names[0]))
     key(app, pygame.K_s)
     key(app, pygame.K_RETURN)                    # Enter keeps the prediction
@@ -361,3 +361,125 @@ def test_run_loop_survives_an_internal_error_and_quits(app):
     assert not app.running and len(calls) >= 2
     assert app.message == ("internal error: RuntimeError: boom", "error")
     assert app.reading is not None                  # the stroke was still read
+
+
+# -- not a digit, explain, teach, selecting a digit -------------------------------------
+def rendered_texts(app):
+    """Every string the window shows in one frame: the screen read back as text."""
+    seen, real = [], app.view.text
+
+    def spy(text, *args, **kwargs):
+        seen.append(text)
+        return real(text, *args, **kwargs)
+    app.view.text = spy
+    try:
+        app.render()
+    finally:
+        del app.view.text
+    return seen
+
+
+def screen(app):
+    app.render()
+    return pygame.surfarray.array3d(app.screen).copy()     # (width, height, 3)
+
+
+def test_a_dot_is_not_a_digit_and_the_app_says_so(app):
+    app.brush = 40
+    draw(app, [np.array([(200, 200)], float)])
+    assert app.reading is not None and app.reading.labels == [None]
+    assert "not a digit" in rendered_texts(app)
+
+
+def test_explain_view_shows_input_gradients_and_layer_norms(app):
+    draw(app, line((150, 60), (170, 380)))
+    plain = screen(app)
+    key(app, pygame.K_e)
+    assert app.panel == "explain"
+    e = app.explainer.result
+    order = np.argsort(-app.reading.probs[0])
+    assert (e.predicted, e.expected) == (order[0], order[1])        # default: the runner-up
+    assert e.saliency[e.predicted].shape == (28, 28) and np.abs(e.saliency[e.expected]).max() > 0
+    texts = rendered_texts(app)
+    assert {f"d logit {e.predicted} / d pixel", f"d logit {e.expected} / d pixel"} <= set(texts)
+    assert {"pixels", "conv2d", "conv2d_1", "dense_1"} <= set(texts)     # one row per layer
+    shot = screen(app)
+    assert not np.array_equal(plain[484:, 64:], shot[484:, 64:])
+    maps = shot[658:930, 178:290].astype(int)                           # the two gradient maps
+    assert (np.abs(maps[..., 0] - maps[..., 2]) > 60).any()             # red / blue pixels
+    key(app, pygame.K_3)                                                # "I expected a 3"
+    assert app.explainer.result.expected == 3 and app.panel == "explain"
+    assert any(t.startswith("expected 3 (you chose)") for t in rendered_texts(app))
+    app.explainer._done_for = None                                      # time a fresh one
+    app.explainer.refresh()
+    assert app.explainer.result.ms < 250
+    click(app, button(app, "explain").center)
+    assert app.panel == "reading"
+
+
+def test_teach_view_steps_saves_a_new_file_and_never_touches_models(toy_models, tmp_path, mnist):
+    folder = tmp_path / "models"
+    folder.mkdir()
+    for name in ("ann", "cnn", "vgg16"):
+        (folder / f"{name}.npz").write_bytes((toy_models / f"{name}.npz").read_bytes())
+    original = {p.name: p.read_bytes() for p in folder.iterdir()}
+    taught_dir = tmp_path / "taught"
+    app = App(models_dir=str(folder), save_dir=str(tmp_path / "mine"), taught_dir=str(taught_dir))
+    try:
+        draw(app, line((150, 60), (170, 380)))
+        key(app, pygame.K_t)
+        assert app.teaching.state == "asking" and app.panel == "teach"
+        assert "teach: what should it have said?" in rendered_texts(app)
+        key(app, pygame.K_7)
+        assert app.teaching.state == "running"
+        frames = []
+        while app.teaching.state == "running" and len(frames) < 100:
+            start = time.perf_counter()
+            app.tick()                           # one optimizer step and a redraw per frame
+            frames.append((time.perf_counter() - start) * 1000)
+        t = app.teaching.teacher
+        assert app.teaching.state == "done" and len(frames) == len(t.batch_losses) <= t.steps
+        assert t.after[7] > t.before[7] and t.losses[-1] < t.losses[0]
+        assert len(t.losses) == len(t.batch_losses) + 1
+        print(f"teach: {len(frames)} frames, median {np.median(frames):.0f} ms per step + redraw")
+        assert np.median(frames) < 1000
+        path = app.teaching.path
+        assert path == str(taught_dir / "cnn-taught-1.npz") and os.path.exists(path)
+        _, labels, _ = read_labelled_pngs(app.save_dir)
+        assert list(labels) == [7]                   # the drawing joins the user's own set
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == original
+        texts = rendered_texts(app)
+        assert "teaching: this is a 7" in texts and f"saved {path}" in texts
+        assert "2 CNN *" in texts                     # the button says the model was taught
+        key(app, pygame.K_t)                          # again: a second file, the first kept
+        key(app, pygame.K_7)
+        while app.teaching.state == "running":
+            app.tick()
+        assert os.path.exists(taught_dir / "cnn-taught-2.npz") and os.path.exists(path)
+    finally:
+        pygame.quit()
+
+
+def test_teach_needs_a_drawing(app):
+    key(app, pygame.K_t)
+    assert app.teaching.state == "idle" and app.message[1] == "error"
+
+
+def test_clicking_a_thumbnail_selects_that_digit(app):
+    for x, slant in ((60, 10), (170, 70), (340, -30)):     # three different strokes
+        draw(app, line((x, 100), (x + slant, 340)))
+    assert len(app.reading.digits) == 3 and app.focus == 2
+    rects = [rect for rect, _ in app.view.thumbnails(app)]
+    assert len(rects) == 3
+    click(app, rects[0].center)
+    assert app.focus == 0 and "probabilities (digit 1 of 3)" in rendered_texts(app)
+    app.step(now=app.last_read + 1.0)            # a live re-read keeps the selection
+    assert app.focus == 0
+    key(app, pygame.K_e)
+    first = app.explainer.result.saliency[app.explainer.result.predicted].copy()
+    click(app, [rect for rect, _ in app.view.thumbnails(app)][1].center)
+    assert app.focus == 1
+    second = app.explainer.result.saliency[app.explainer.result.predicted]
+    assert not np.array_equal(first, second)      # explained again, for the digit clicked
+    draw(app, line((430, 100), (435, 340)))       # drawing again: the digit being drawn
+    assert app.focus == len(app.reading.digits) - 1
