@@ -85,6 +85,16 @@ def _samples_for(rate, batch, seconds, min_batches=2, max_samples=MAX_SAMPLES):
     return max(min_batches * batch, min(steps * batch, (max_samples // batch) * batch))
 
 
+# Before each timed call every engine is idle for this long: the previous engine's thread
+# pools (OpenMP, Eigen) spin for a while after their last task and would otherwise steal the
+# cores from the next engine's measurement.
+SETTLE_SECONDS = 0.3
+
+
+def _settle():
+    time.sleep(SETTLE_SECONDS)
+
+
 def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
     """Everything for one model; returns a dict with per-engine results and ratios."""
     workers = {e: WorkerProcess(e, env.get(e)) for e in engines}
@@ -117,10 +127,12 @@ def bench_model(model, engines, cfg, width, train_batches, repeats, env, log):
             order = list(engines) if r % 2 == 0 else list(reversed(engines))
             for b in train_batches:
                 for e in order:
+                    _settle()
                     secs[e][("train", b)].append(
                         workers[e].call("train", batch=b, samples=samples[b]))
             for b in cfg["infer_batches"]:
                 for e in order:
+                    _settle()
                     secs[e][("predict", b)].append(
                         workers[e].call("predict", batch=b, samples=infer[b])["seconds"])
             log(f"  {model}: round {r + 1}/{repeats} done")

@@ -27,10 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nnlite
+from nnlite.commands.train import read_run_recipe
 from nnlite.datasets import read_idx
 from nnlite.errors import NNLiteError
 from nnlite.layers import REGISTRY
 from nnlite.modelfile import META_KEY
+from nnlite.recipe import STUDY
 
 FUZZ = settings(max_examples=2000, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -116,6 +118,38 @@ def test_fuzz_idx_reader_raises_only_nnlite_errors(workdir, file):
     path.write_bytes(body)
     with memory_cap():
         only_nnlite_errors(read_idx, path)
+
+
+# -- run.json (what `nnlite train --resume` reads) ----------------------------------------------
+JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(-2 ** 70, 2 ** 70),
+                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12))
+
+
+def run_json_documents():
+    """A real run.json with fields removed, retyped or set to wild values; or any JSON; or
+    bytes that are not JSON at all; or a document nested far deeper than Python recurses."""
+    real = {"config": STUDY.to_dict(), "input": "[0, 1] images", "params": 1}
+    anything = st.recursive(JSON_LEAVES, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+        max_leaves=12)
+    edited = st.builds(
+        lambda key, value, drop: {"config": {k: (value if k == key else v)
+                                             for k, v in real["config"].items() if k != drop}},
+        st.sampled_from(sorted(real["config"])), JSON_LEAVES,
+        st.sampled_from([None] + sorted(real["config"])))
+    return st.one_of(edited.map(lambda d: json.dumps(d).encode()),
+                     anything.map(lambda d: json.dumps(d).encode()),
+                     st.binary(max_size=64),
+                     st.integers(1, 200_000).map(lambda n: b"[" * n + b"]" * n))
+
+
+@FUZZ
+@given(document=run_json_documents())
+def test_fuzz_run_json_reader_raises_only_nnlite_errors(workdir, document):
+    (workdir / "checkpoint.npz").write_bytes(b"")
+    (workdir / "run.json").write_bytes(document)
+    with memory_cap():
+        only_nnlite_errors(read_run_recipe, workdir)
 
 
 # -- model files -------------------------------------------------------------------------------
