@@ -120,7 +120,7 @@ class View:
                 if slot.error:
                     label += "  x"
                 elif slot.version:
-                    label += " *"          # taught in this session
+                    label += " *"          # taught since the app started
             elif action in ("features", "explain", "teach"):
                 active = app.panel == action
             fill = ACCENT if active else PANEL
