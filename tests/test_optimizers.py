@@ -108,3 +108,19 @@ def test_fit_validates_on_the_last_samples_only():
     trained_rows = np.concatenate(seen)
     assert len(trained_rows) == 2 * 40
     assert {tuple(r) for r in trained_rows} == {tuple(r) for r in x[:40]}
+
+
+def test_adam_moments_flush_to_zero_below_the_smallest_normal_float():
+    """A weight whose gradient stays 0 has moments that decay geometrically; they are set to 0
+    once below float32's smallest normal number instead of lingering as slow subnormals."""
+    from nnlite.ops.update import adam_update
+    tiny = np.finfo(np.float32).tiny
+    w = np.ones(4, np.float32)
+    g = np.array([0.0, 0.0, 1e-3, 0.0], np.float32)
+    m = np.array([tiny * 1.01, tiny * 0.5, 0.1, -tiny * 0.5], np.float32)
+    v = np.array([tiny * 0.5, tiny * 2.0, 0.2, 0.0], np.float32)
+    adam_update(w, g, m, v, np.float32(1e-3), 0.9, 0.999, np.float32(1e-7))
+    assert m[0] == 0 and m[1] == 0 and m[3] == 0       # 0.9 * 1.01 * tiny < tiny
+    assert v[0] == 0 and v[1] > 0                      # 0.999 * 2 * tiny stays normal
+    assert m[2] == np.float32(np.float32(0.1) + (np.float32(1e-3) - np.float32(0.1)) * np.float32(1 - 0.9))
+    assert not np.any((m != 0) & (np.abs(m) < tiny)) and not np.any((v != 0) & (v < tiny))

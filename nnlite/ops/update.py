@@ -18,15 +18,26 @@ def adam_update(w, g, m, v, alpha, beta_1, beta_2, epsilon):
     alpha and epsilon must have w's dtype; all arithmetic in the loop stays in that dtype
     (float32 as Keras). Pass the betas as Python floats: like Keras, 1 - beta is computed in
     double and then rounded to w's dtype (in float32, 1 - f32(0.999) would be 1.3e-5 off).
+
+    Moments below the dtype's smallest normal number are set to 0 (flush to zero, as
+    TensorFlow's CPU kernels run): the moments of weights whose gradient is always 0 (e.g. the
+    MNIST border pixels' rows of the ANN's first kernel) decay geometrically and would
+    otherwise sit in the subnormal range for tens of thousands of steps, where every
+    operation on them is many times slower (measured: 1/3 of the ANN's Adam moments subnormal
+    after one MNIST-sized epoch, training speed halved).
     """
-    one_m_b = np.empty(2, w.dtype)      # assigning rounds the double 1 - beta to w's dtype
-    one_m_b[0] = 1.0 - beta_1
-    one_m_b[1] = 1.0 - beta_2
-    one_m_b1, one_m_b2 = one_m_b[0], one_m_b[1]
+    consts = np.empty(3, w.dtype)       # assigning rounds the doubles to w's dtype
+    consts[0] = 1.0 - beta_1
+    consts[1] = 1.0 - beta_2
+    consts[2] = 1.1754943508222875e-38 if w.itemsize == 4 else 2.2250738585072014e-308
+    one_m_b1, one_m_b2, tiny = consts[0], consts[1], consts[2]
+    zero = tiny * 0
     for i in range(w.size):
         gi = g[i]
         mi = m[i] + (gi - m[i]) * one_m_b1
         vi = v[i] + (gi * gi - v[i]) * one_m_b2
+        mi = mi if (mi >= tiny or mi <= -tiny) else zero
+        vi = vi if vi >= tiny else zero
         m[i] = mi
         v[i] = vi
         w[i] -= alpha * mi / (np.sqrt(vi) + epsilon)
