@@ -114,7 +114,7 @@ KERNELS = textwrap.dedent("""
 
 
 def test_scatter_add_kernels_do_not_depend_on_numba_threads():
-    """In a process started with 2 Numba threads (the test session may have pinned 1)."""
+    """In a process started with 2 Numba threads (the pytest process itself may have pinned 1)."""
     proc = subprocess.run([sys.executable, "-c", KERNELS], capture_output=True, text=True,
                           env={**os.environ, "NUMBA_NUM_THREADS": "2"}, timeout=300)
     assert proc.returncode == 0, proc.stderr
