@@ -1,17 +1,18 @@
 """The whole study as one ordered list of jobs (``python -m experiments list`` prints it).
 
-Order (fixed; the driver runs the jobs one at a time in this order):
+Order (fixed; the driver runs the jobs one at a time in this order, the study's protocol
+first, then what the accuracy goals need, then the remaining questions):
  1. the study's protocol with nnlite: ann, cnn, vgg16 (width 0.25) x seeds 0, 1, 2
     (Adam 1e-4, batch 32, 5 epochs, 48,000 / 12,000 / 10,000, pixels / 255);
  2. the same recipes and seeds with Keras (baselines/), then the summary beside the original
     study's numbers, and the width-1.0 VGG16 step timing;
- 3. preprocessing: ann and cnn under that protocol, 6 conditions x seeds 0, 1, 2, paired by
-    seed (same initial weights and shuffling), then the paired tests;
- 4. tuned: for ann, cnn, vgg16 and vgg16_bn: the candidates, the choice on validation
+ 3. tuned: for ann, cnn, vgg16 and vgg16_bn: the candidates, the choice on validation
     accuracy, the chosen recipe with seeds 1 and 2, the installation of a better model file;
- 5. the ensemble of record (decided in advance, see below);
- 6. the tuned recipes of record (3 seeds per model) with Keras;
- 7. Fashion-MNIST: every tuned candidate for its full epochs, then the summary.
+ 4. the ensemble of record (decided in advance, see below);
+ 5. preprocessing: ann and cnn under the study's protocol, 6 conditions x seeds 0, 1, 2,
+    paired by seed (same initial weights and shuffling), then the paired tests;
+ 6. Fashion-MNIST: every tuned candidate for its full epochs, then the summary;
+ 7. the tuned recipes of record (3 seeds per model) with Keras.
 Reports are regenerated separately (``python -m experiments report``).
 
 Ensemble of record (fixed before any run; ``experiments/ensemble.py``): the mean of the softmax
@@ -50,11 +51,11 @@ def study_jobs():
     jobs = [job for job, _, _ in seeds]
     jobs += _keras_twins("seed", seeds)
     jobs += seed_protocol.step_jobs()
-    jobs += preprocessing.jobs() + [preprocessing.analysis_job()]
     jobs += tuned.jobs()
     jobs.append(ensemble.job())
-    jobs += _keras_twins("tuned", tuned_runs_of_record())
+    jobs += preprocessing.jobs() + [preprocessing.analysis_job()]
     jobs += fashion.jobs() + [fashion.summary_job()]
+    jobs += _keras_twins("tuned", tuned_runs_of_record())
     return jobs
 
 
