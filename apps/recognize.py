@@ -9,10 +9,11 @@ How (one call, a few milliseconds for a digit):
    an MNIST-style 28x28 image; a small piece next to a big one (a 5's detached bar) joins it
    (``apps.segment.pieces``).
 2. A piece the reader takes for touching digits (and without the reader: one wider than a
-   digit, read unsurely) is cut at its thinnest columns (``apps.segment``); the cut whose
-   sides read most surely is kept when every side reads as a digit; sides that still look
-   like touching digits are cut again.
-3. The study model (models/<model>.npz, 10 logits) gives each piece its probabilities. The
+   digit, read unsurely) is read as a row of digits (``apps.segment.segment``): every span
+   between two likely boundaries, cut upright and as drawn, is read, and the row whose spans
+   read surest together is kept when every span reads as a digit.
+3. The study model (models/<model>.npz, 10 logits) gives each piece its probabilities, averaged
+   with the reader's digit probabilities when the reader is there. The
    piece is "not a digit" (digit None, ``why`` says which rule) when
    - it is a dot: shorter than ``DOT_LENGTH`` stroke widths; or
    - it is much smaller than the tallest piece (the digits of a number share a height); or
@@ -33,10 +34,10 @@ import numpy as np
 
 from nnlite import load_model
 from nnlite.errors import InputError
-from nnlite.preprocess.drawing import drawing_to_mnist, stroke_width
+from nnlite.preprocess.drawing import stroke_width
 
 from .blas import one_blas_thread
-from .segment import SMALL, cut_at, cut_columns, pieces
+from .segment import SMALL, pieces, segment
 
 READER_FILE = "reader.npz"
 CALIBRATION_FILE = "reader-calibration.json"
@@ -48,12 +49,14 @@ SPLIT_BELIEF = 0.5        # ... when the reader gives "touching digits" at least
 SURE_PART = 0.5           # and kept when every side reads at least this surely
 UNSURE_WHOLE = 0.9        # without the reader: when the whole reads under this,
 SPLIT_MARGIN = 0.2        # and the sides at least this much more surely
-MAX_SPLIT_DEPTH = 3       # up to 2**3 digits in one piece of ink
+NARROW_DIGIT = 0.55       # a span narrower than this times the piece's height is thin for
+SPAN_PRIOR = 0.5          # a digit other than 1; each span's score is multiplied by this
 
 
 class DigitReading:
     """One digit of a canvas: ``digit`` (int, or None for "not a digit"), ``probs`` (10,) the
-    study model's probabilities, ``box`` (x, y, w, h) canvas pixels, ``image`` the (28, 28)
+    study model's probabilities (averaged with the reader's digit probabilities when the reader
+    is there), ``box`` (x, y, w, h) canvas pixels, ``image`` the (28, 28)
     input the model read, ``why`` the rule that said "not a digit" ("" for a digit), and the
     scores behind it: ``not_digit`` (the reader's probability that this is not one digit),
     ``touching`` (that it is touching digits) and ``energy``."""
@@ -129,6 +132,11 @@ class Reader:
         if self.reader is not None:
             q = _softmax(np.asarray(logits_of(self.reader)(x), np.float64))
             not_digit, touching = q[:, NOT_A_DIGIT:].sum(axis=1), q[:, TOUCHING]
+            # The reader has seen printed digits as well as MNIST: its vote on WHICH digit
+            # (its digit probabilities, renormalised) is averaged with the study model's.
+            digits = q[:, :NOT_A_DIGIT] / np.maximum(q[:, :NOT_A_DIGIT].sum(1, keepdims=True),
+                                                     1e-12)
+            probs = (probs + digits) / 2
         else:
             not_digit = touching = [None] * len(x)
         out = []
@@ -155,17 +163,18 @@ class Reader:
         items = pieces(check_canvas(canvas))
         readings = []
         for item, whole in zip(items, self.judge(items)):
-            readings += self._split(item, whole, 0)
+            readings += self._split(item, whole)
         tallest = max((r.box[3] for r in readings), default=0)
         for r in readings:
             if r.digit is not None and r.box[3] < SMALL * tallest:
                 r.digit, r.why = None, "much smaller than the other digits"
         return sorted(readings, key=lambda r: r.box[0] + r.box[2] / 2)
 
-    def _split(self, item, whole, depth):
-        """``whole`` (the piece read as one), or its touching digits when a cut reads better."""
+    def _split(self, item, whole):
+        """``whole`` (the piece read as one), or its touching digits when a row of digit-wide
+        spans reads better (``apps.segment.segment``)."""
         box, _, crop = item
-        if depth >= MAX_SPLIT_DEPTH or box[2] <= SPLIT_ASPECT * box[3]:
+        if box[2] <= SPLIT_ASPECT * box[3]:
             return [whole]
         if whole.touching is not None:
             if whole.touching < SPLIT_BELIEF:
@@ -175,28 +184,20 @@ class Reader:
             return [whole]
         else:
             needed = whole.confidence + SPLIT_MARGIN
-        options = []
-        for column in cut_columns(crop):
-            parts = [(b, drawing_to_mnist(c), c) for b, c in cut_at(crop, box[:2], column)]
-            if len(parts) == 2 and all(img is not None for _, img, _ in parts):
-                options.append(parts)
-        if not options:
+        readings, _ = segment(crop, box[:2], self.judge, lambda r: _span_score(r, box[3]))
+        if len(readings) < 2 or min(r.confidence for r in readings) < needed:
             return [whole]
-        judged = self.judge([p for parts in options for p in parts])
-        pairs = [judged[2 * i:2 * i + 2] for i in range(len(options))]
-        best = max(range(len(options)), key=lambda i: min(_part_score(r) for r in pairs[i]))
-        sure = min(_part_score(r) for r in pairs[best])
-        if sure == 0 or sure < needed:
-            return [whole]
-        return [r for part, reading in zip(options[best], pairs[best])
-                for r in self._split(part, reading, depth + 1)]
+        return readings
 
 
-def _part_score(reading):
-    """How good a side of a cut is: a sure digit, or touching digits to cut again."""
-    if reading.digit is None and reading.touching is not None and reading.touching >= SPLIT_BELIEF:
-        return reading.touching
-    return reading.confidence
+def _span_score(reading, height):
+    """How good a span of a touching piece (``height`` pixels tall) is as one digit of it:
+    its confidence, less for a digit other than 1 much narrower than digits are (the right
+    half of a 6 reads as a 5), and halved per span so that a cut must earn its place."""
+    narrow = NARROW_DIGIT * height
+    squeeze = 1.0 if reading.digit == 1 or reading.box[2] >= narrow else \
+        (reading.box[2] / narrow) ** 2
+    return reading.confidence * squeeze * SPAN_PRIOR
 
 
 def check_canvas(canvas):

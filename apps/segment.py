@@ -1,12 +1,15 @@
-"""Cutting a piece of ink that may hold touching digits (a 1 against a 0) into candidates.
+"""Cutting a piece of ink that may hold touching digits (a 1 against a 0) into digits.
 
-``nnlite.preprocess.split_digits`` separates digits whose ink does not touch. When two digits
-touch they arrive as one piece, wider than a digit. ``cut_options`` proposes where to cut such a
-piece: vertical cuts at the columns with the least ink, near where a digit boundary is likely;
-the reader (``apps.recognize``) then reads each side and keeps a cut only when every side reads
-as a digit more surely than the whole piece does.
+``nnlite.preprocess.split_digits`` separates digits whose ink does not touch. When digits
+touch they arrive as one piece, wider than a digit. ``segment`` reads such a piece the way a
+person would try: it proposes boundaries (``boundary_columns``: the columns with the least
+ink, and even spacings for the digit counts the width allows), reads every span between two
+boundaries that is as wide as a digit can be, and keeps the sequence of spans whose readings
+are surest together (dynamic programming over the boundaries: the largest sum of the spans'
+log confidences). The reader (``apps.recognize``) accepts it only when every span
+reads as a digit.
 
-    parts = cut_at(crop, (x, y), column)   # [(box, crop)] for the left and right sides
+    readings, log_score = segment(crop, (x, y), judge, confidence)
 
 ``pieces`` is the reader's first step: the pieces of ink ``split_digits`` finds, with small
 pieces next to big ones (a detached stroke) joined to them.
@@ -15,8 +18,9 @@ import numpy as np
 
 from nnlite.preprocess.drawing import INK_LEVEL, drawing_to_mnist, split_digits
 
-CUT_RANGE = (0.15, 0.85)   # cuts only in this span of the piece's width (no slivers)
-MAX_CUTS = 5               # candidate cuts tried per piece
+MAX_BOUNDARIES = 14        # boundaries tried inside one piece (the spans grow as their square)
+DIGIT_WIDTH = (0.12, 1.0)  # a digit's span: this many times the piece's height, at least/most
+FLOOR = 1e-6               # a span read as "not a digit" scores this (a log of 0 is no order)
 SMALL = 0.45               # a piece under this fraction of the tallest piece's height is small
 ATTACH_GAP = 0.25          # a small piece this close (x the big piece's height) is part of it
 
@@ -69,32 +73,97 @@ def ink_box(image):
     return int(cols[0]), int(rows[0]), int(cols[-1] + 1 - cols[0]), int(rows[-1] + 1 - rows[0])
 
 
-def cut_columns(crop, max_cuts=MAX_CUTS):
-    """Up to ``max_cuts`` columns of ``crop`` (uint8, H x W) to cut at, thinnest ink first,
-    at least a tenth of the width apart."""
+def trimmed(crop, origin):
+    """``crop`` trimmed to its ink: (box (x, y, w, h) with ``origin`` added, trimmed crop), or
+    None when it holds no ink."""
+    box = ink_box(crop)
+    if box is None:
+        return None
+    bx, by, bw, bh = box
+    return (origin[0] + bx, origin[1] + by, bw, bh), crop[by:by + bh, bx:bx + bw]
+
+
+def boundary_columns(crop, max_boundaries=MAX_BOUNDARIES):
+    """Where touching digits may meet, inside ``crop`` (uint8, H x W): the local minima of the
+    (smoothed) ink per column, thinnest first, and the even cuts into k digits for every k the
+    width allows; sorted, at least a few pixels apart."""
     h, w = crop.shape
-    ink = (crop > INK_LEVEL).sum(axis=0).astype(float)
-    ink = np.convolve(ink, np.ones(3) / 3, mode="same")          # one-pixel gaps are noise
-    lo, hi = max(1, int(CUT_RANGE[0] * w)), min(w - 1, int(CUT_RANGE[1] * w))
-    order = lo + np.argsort(ink[lo:hi], kind="stable")
-    picked = []
-    for c in order:
-        if all(abs(int(c) - p) >= max(2, w // 10) for p in picked):
-            picked.append(int(c))
-        if len(picked) == max_cuts:
+    ink = np.convolve((crop > INK_LEVEL).sum(axis=0).astype(float), np.ones(3) / 3, mode="same")
+    inner = np.arange(1, w - 1)
+    minima = inner[(ink[1:-1] <= ink[:-2]) & (ink[1:-1] <= ink[2:])]
+    minima = minima[np.argsort(ink[minima], kind="stable")]
+    most = max(2, int(round(w / (0.5 * h))))       # digits are rarely narrower than h / 2
+    even = [round(w * i / k) for k in range(2, most + 1) for i in range(1, k)]
+    apart, picked = max(2, int(0.06 * h)), []
+    half = max_boundaries // 2       # the thinnest minima, the even cuts, then the other minima
+    for c in [int(c) for c in minima[:half]] + even + [int(c) for c in minima[half:]]:
+        if 0 < c < w and all(abs(c - p) >= apart for p in picked):
+            picked.append(c)
+        if len(picked) == max_boundaries:
             break
-    return picked
+    return sorted(picked)
 
 
-def cut_at(crop, origin, column):
-    """The two sides of ``crop`` cut at ``column``, trimmed to their ink:
-    [(box (x, y, w, h) in canvas pixels, crop)] (a side without ink is left out)."""
-    x0, y0 = origin
-    parts = []
-    for side, dx in ((crop[:, :column], 0), (crop[:, column:], column)):
-        box = ink_box(side)
-        if box is None:
-            continue
+def deslant(crop):
+    """``crop`` sheared so that its strokes stand upright (a row of italic digits is cut
+    between the digits, not through them): (sheared crop, to_crop), where to_crop maps a box
+    of the sheared crop back to the box of ``crop`` that holds it. The shear is the ink's
+    own slant, mu11 / mu02 of its moments (as MNIST deskewing measures it)."""
+    import cv2
+    m = cv2.moments(crop)
+    h, w = crop.shape
+    if m["mu02"] <= 1e-6 or abs(m["mu11"] / m["mu02"]) < 0.05:
+        return crop, lambda box: box
+    slant, cy = m["mu11"] / m["mu02"], m["m01"] / m["m00"]
+    pad = int(np.ceil(abs(slant) * h)) + 1
+    # x' = x - slant (y - cy) + pad: the top of a right-leaning stroke moves left.
+    shear = np.float32([[1, -slant, slant * cy + pad], [0, 1, 0]])
+    sheared = cv2.warpAffine(crop, shear, (w + 2 * pad, h), flags=cv2.INTER_LINEAR)
+
+    def to_crop(box):
         bx, by, bw, bh = box
-        parts.append(((x0 + dx + bx, y0 + by, bw, bh), side[by:by + bh, bx:bx + bw]))
-    return parts
+        xs = [bx + dx + slant * (y - cy) - pad for dx in (0, bw) for y in (by, by + bh)]
+        x0, x1 = max(0, int(np.floor(min(xs)))), min(w, int(np.ceil(max(xs))))
+        return (x0, by, max(1, x1 - x0), bh)
+    return sheared, to_crop
+
+
+def segment(crop, origin, judge, confidence):
+    """The best reading of ``crop`` (a piece of ink at canvas position ``origin``) as a row
+    of digits: (readings left to right, sum of log confidences), or ([], -inf) when no
+    sequence of digit-wide spans covers it. The piece is cut upright and as drawn; the
+    surer of the two readings is kept.
+
+    judge: [(box, image28, crop)] -> [reading], one batch; confidence: reading -> [0, 1]."""
+    upright, to_crop = deslant(crop)
+    found = [_segment(crop, origin, judge, confidence, lambda box: box)]
+    if upright is not crop:
+        found.append(_segment(upright, origin, judge, confidence, to_crop))
+    return max(found, key=lambda f: f[1])
+
+
+def _segment(crop, origin, judge, confidence, to_crop):
+    """``segment`` on one image of the piece; to_crop maps its boxes to the piece as drawn."""
+    h, w = crop.shape
+    cuts = [0] + boundary_columns(crop) + [w]
+    spans, items = [], []
+    for i in range(len(cuts)):
+        for j in range(i + 1, len(cuts)):
+            if not DIGIT_WIDTH[0] * h <= cuts[j] - cuts[i] <= DIGIT_WIDTH[1] * h:
+                continue
+            part = trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0))
+            image = drawing_to_mnist(part[1]) if part else None
+            if image is not None:
+                x, y, bw, bh = to_crop(part[0])
+                spans.append((i, j))
+                items.append(((origin[0] + x, origin[1] + y, bw, bh), image, part[1]))
+    readings = judge(items) if items else []
+    score = {span: (np.log(max(confidence(r), FLOOR)), r) for span, r in zip(spans, readings)}
+    best = {0: (0.0, [])}                   # boundary index -> (log score, readings so far)
+    for j in range(1, len(cuts)):
+        options = [(best[i][0] + score[(i, j)][0], best[i][1] + [score[(i, j)][1]])
+                   for i in range(j) if i in best and (i, j) in score]
+        if options:
+            best[j] = max(options, key=lambda o: o[0])
+    total, path = best.get(len(cuts) - 1, (-np.inf, []))
+    return path, total

@@ -1,0 +1,63 @@
+"""How the touching-digit constants were chosen: numbers written in the reader's TRAINING fonts
+(never the evaluation fonts of apps/data/numbers.npz), read whole with each setting.
+
+    python -m apps.segment_dev                        # the committed setting and its neighbours
+    python -m apps.segment_dev --grid 0.55,0.5,1.0 0.45,0.5,1.1 --out dev.json
+
+A setting is NARROW_DIGIT,SPAN_PRIOR,widest span (``apps.recognize.NARROW_DIGIT``,
+``apps.recognize.SPAN_PRIOR``, ``apps.segment.DIGIT_WIDTH[1]``); "0,1,1.1" is the dynamic
+programme alone, without the width and span priors. About a minute per setting.
+"""
+import argparse
+import json
+
+from nnlite.files import write_json
+
+from . import glyphs, recognize, segment, synth
+from .recognition_eval import numbers_report
+
+DEV_NUMBERS, DEV_SEED = 400, 2031
+GRID = ("0.55,0.5,1.0", "0.45,0.5,1.0", "0.55,1.0,1.0", "0.55,0.5,1.3", "0,1,1.1")
+
+
+def setting(text):
+    narrow, prior, widest = (float(v) for v in text.split(","))
+    return narrow, prior, widest
+
+
+def evaluate(settings, models_dir="models"):
+    reader = recognize.Reader.load(models_dir, "cnn")
+    drawings = synth.numbers_set(glyphs.TRAIN_FONTS, DEV_NUMBERS, DEV_SEED)
+    canvases = [d.render() for d in drawings]
+    kept = (recognize.NARROW_DIGIT, recognize.SPAN_PRIOR, segment.DIGIT_WIDTH)
+    rows = []
+    try:
+        for narrow, prior, widest in settings:
+            recognize.NARROW_DIGIT, recognize.SPAN_PRIOR = narrow, prior
+            segment.DIGIT_WIDTH = (segment.DIGIT_WIDTH[0], widest)
+            report = numbers_report([(d, reader.read(c)) for d, c in zip(drawings, canvases)])
+            rows.append({"narrow_digit": narrow, "span_prior": prior, "widest_span": widest,
+                         **report})
+            print(json.dumps(rows[-1]), flush=True)
+    finally:
+        recognize.NARROW_DIGIT, recognize.SPAN_PRIOR, segment.DIGIT_WIDTH = kept
+    return rows
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--grid", nargs="+", type=setting, default=[setting(g) for g in GRID],
+                   metavar="NARROW,PRIOR,WIDEST")
+    p.add_argument("--models-dir", default="models")
+    p.add_argument("--out", default=None, help="write the rows as JSON here")
+    args = p.parse_args(argv)
+    rows = evaluate(args.grid, args.models_dir)
+    if args.out:
+        write_json(args.out, {"dev_set": f"{DEV_NUMBERS} numbers, training fonts, seed {DEV_SEED}",
+                              "rows": rows})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
