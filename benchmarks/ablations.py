@@ -58,8 +58,8 @@ m.compile("adam")
 rng = np.random.default_rng(0)
 if kind == "train":
     x = rng.random((32 * 40, 28, 28, 1), dtype=np.float32); y = rng.integers(0, 10, len(x))
-    m.fit(x[:128], y[:128], batch_size=32, verbose=0)
-    run = lambda: m.fit(x, y, batch_size=32, verbose=0)
+    m.fit(x[:128], y[:128], batch_size=32, verbose=0, recalibrate_bn=False)
+    run = lambda: m.fit(x, y, batch_size=32, verbose=0, recalibrate_bn=False)   # steps only
 else:
     x = rng.random((2000, 28, 28, 1), dtype=np.float32)
     m.predict(x[:1000], batch_size=1000)
@@ -85,7 +85,8 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--out", default=OUT)
     args = p.parse_args(argv)
-    t0 = time.time()
+    from .harness import machine_info
+    t0, machine = time.time(), machine_info()
     samples = {f"{n} {k}": {v: [] for v in VARIANTS} for n, k in CASES}
     for r in range(args.rounds):
         for name, kind in CASES:
@@ -98,7 +99,7 @@ def main(argv=None):
                 print(f"round {r + 1}: {name} {kind:7s} {label:22s} {value:8,.0f} samples/s",
                       flush=True)
     result = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
-              "seconds": time.time() - t0, "rounds": args.rounds,
+              "seconds": time.time() - t0, "rounds": args.rounds, "machine": machine,
               "load_average_end": os.getloadavg(),
               "median_samples_per_s": {case: {v: float(np.median(s)) for v, s in by.items() if s}
                                        for case, by in samples.items()},

@@ -24,6 +24,7 @@ import numpy as np
 import nnlite.zoo
 from nnlite.files import jsonable
 
+from .harness import machine_info
 from .limits import copy_bandwidth, sgemm_peak
 from .profile import apply_switches, profile_model
 
@@ -77,7 +78,8 @@ def _inference(name, switches, calls=200, width=0.25):
 def measure(models, batches, rounds, repeats, log=print):
     t0 = time.time()
     result = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0)),
-              "load_average": os.getloadavg(), "rounds": rounds, "repeats": repeats,
+              "load_average": os.getloadavg(), "machine": machine_info(), "rounds": rounds,
+              "repeats": repeats,
               "variants": VARIANTS, "sgemm_peak_gflops": sgemm_peak(),
               "copy_bandwidth_gbs": {f"threads_{t}": copy_bandwidth(threads=t) for t in (1, 2)},
               "profiles": {}, "inference": {}}

@@ -21,6 +21,7 @@ from nnlite.ops import adam_update, same_padding, sum_rows
 from nnlite.ops.threads import blas_threads
 
 from .cli import RESULTS
+from .harness import machine_info
 
 REPEATS = 15
 
@@ -201,7 +202,8 @@ def main():
         rows = kernel_rows()
     rows += thread_rows()
     result = {"started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "load_average": os.getloadavg(), "repeats": REPEATS, "rows": rows}
+              "load_average": os.getloadavg(), "machine": machine_info(), "repeats": REPEATS,
+              "rows": rows}
     os.makedirs(RESULTS, exist_ok=True)
     with open(os.path.join(RESULTS, "kernels.json"), "w") as f:
         json.dump(result, f, indent=1)

@@ -29,6 +29,7 @@ from nnlite.layers.conv2d import DIRECT_MAX_CHANNELS
 from nnlite.layers.fusion import Block, Plan
 from nnlite.ops.threads import blas_threads, num_threads
 
+from .harness import machine_info
 from .limits import copy_bandwidth, sgemm_peak
 
 MEMORY_BOUND = (BatchNormalization, ReLU, Sigmoid, Tanh, Softmax, MaxPool2D, Dropout)
@@ -190,7 +191,8 @@ def format_profile(prof, peak, bandwidth=None):
 
 def run(model, repeats=20, batches=(32, 128), log=print, **switches):
     """``python -m benchmarks --profile MODEL``: the limits, then a profile per batch size."""
-    result = {"kind": "profile", "model": model, "sgemm_peak_gflops": sgemm_peak(),
+    result = {"kind": "profile", "model": model, "machine": machine_info(),
+              "sgemm_peak_gflops": sgemm_peak(),
               "copy_bandwidth_gbs": {f"threads_{t}": copy_bandwidth(threads=t) for t in (1, 2)},
               "started_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "load_average": os.getloadavg(), "profiles": []}

@@ -66,6 +66,24 @@ def markdown(result):
     return "\n".join(lines)
 
 
+def machine_label(result):
+    """The run's machine from its ``machine`` record: CPU, cores and BLAS kernel, e.g.
+    "Intel(R) Xeon(R) Processor, 2 cores, OpenBLAS SkylakeX kernels"."""
+    mach = result.get("machine") or {}
+    parts = [mach.get("cpu") or "CPU not recorded"]
+    if mach.get("cpu_count"):
+        parts.append(f"{mach['cpu_count']} cores")
+    libs = mach.get("blas") or [{}]
+    # the first BLAS among the thread pools threadpoolctl lists (it may list OpenMP first)
+    blas = next((lib for lib in libs if lib.get("internal_api") in ("openblas", "mkl", "blis")),
+                libs[0])
+    if blas.get("internal_api"):
+        name = {"openblas": "OpenBLAS", "mkl": "MKL"}.get(blas["internal_api"],
+                                                         blas["internal_api"])
+        parts.append(f"{name} {blas.get('architecture') or ''} kernels".replace("  ", " "))
+    return ", ".join(parts)
+
+
 def plot(result, path):
     """samples/s vs training batch size, one panel per model, both engines (log-log)."""
     import matplotlib
@@ -92,8 +110,8 @@ def plot(result, path):
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("training samples/s (median; band = min–max)")
     axes[0][0].legend()
-    fig.suptitle("Training throughput vs batch size, same run, interleaved repeats "
-                 "(2-core shared machine)", fontsize=10)
+    fig.suptitle(f"Training throughput vs batch size, same run, interleaved repeats "
+                 f"({machine_label(result)})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
