@@ -3,7 +3,7 @@
 #   make test   runs the test suite
 # Both create .venv and install nnlite with all its extras on first use; so do
 #   make draw     the drawing app                     (python -m apps)
-#   make bench    nnlite vs Keras speed and memory     (python -m benchmarks)
+#   make bench    nnlite vs Keras and PyTorch: speed and memory (python -m benchmarks)
 #   make verdict  is nnlite faster than Keras here? one line in ~90 s (python -m benchmarks --verdict)
 #   make compare  nnlite vs Keras numerical parity     (python -m baselines compare MODEL)
 # ARGS passes options through, e.g. make draw ARGS="--demo 2026 --screenshot out.png".

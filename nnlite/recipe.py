@@ -145,10 +145,12 @@ def prepare_images(x_uint8, preprocess="scale", inside_model=True):
     those layers (files written before they existed, the Keras baselines), apply "deskew" or
     "raw" (0-255) to the images themselves ("standardize" is a layer on both engines)."""
     _choice(preprocess, "preprocess", PREPROCESS)
-    x = scale01(x_uint8[..., None])
+    if not inside_model and preprocess == "raw":
+        return x_uint8[..., None].astype(np.float32)
+    x = scale01(x_uint8[..., None])          # one float32 copy, scaled in place
     if inside_model or preprocess in ("scale", "standardize"):
         return x
-    return deskew(x) if preprocess == "deskew" else x_uint8[..., None].astype(np.float32)
+    return deskew(x)
 
 
 def load_data(recipe, inside_model=True):

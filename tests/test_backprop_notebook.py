@@ -8,7 +8,6 @@ import contextlib
 import io
 import json
 import os
-import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NOTEBOOK = os.path.join(ROOT, "docs", "backprop.ipynb")
@@ -39,7 +38,6 @@ def test_every_code_cell_runs_in_order(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace = {"__name__": "__main__"}
     printed = io.StringIO()
-    start = time.perf_counter()
     for number, cell in enumerate(_load()["cells"]):
         if cell["cell_type"] != "code":
             continue
@@ -48,4 +46,4 @@ def test_every_code_cell_runs_in_order(monkeypatch):
             exec(code, namespace)              # an exception fails the test, naming the cell
     text = printed.getvalue()
     assert "relative error" in text and "5. AFTER THE STEP" in text
-    assert time.perf_counter() - start < 20
+    assert namespace["model"].optimizer.iterations == 2    # the two Adam steps were taken

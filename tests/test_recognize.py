@@ -20,6 +20,7 @@ from apps import make_sets, synth  # noqa: E402
 from apps.canvas import render  # noqa: E402
 from apps.explain import explain  # noqa: E402
 from apps.recognize import READER_FILE, Reader, logits_of, read_canvas  # noqa: E402
+from apps import segment as seg  # noqa: E402
 from apps.segment import pieces  # noqa: E402
 from apps.strokes import digit_strokes, place  # noqa: E402
 from nnlite import load_model, zoo  # noqa: E402
@@ -111,6 +112,60 @@ def test_touching_digits_are_split():
         readings = read_canvas(canvas, MODELS)
         right += "".join(str(r.digit) for r in readings) == digits
     assert right >= len(pairs) // 2                # most are; cutting is not perfect
+
+
+class _Span:
+    """A fake reading: the span's box, and a confidence drawn for that span."""
+    def __init__(self, box, confidence):
+        self.box, self.confidence = box, confidence
+
+
+def test_segment_keeps_the_row_of_spans_a_brute_force_search_keeps():
+    """The dynamic programme over boundaries against the slow, obviously right search: every
+    subset of the boundaries, each span scored by a fixed random confidence."""
+    import itertools
+    rng = np.random.default_rng(0)
+    crop = np.zeros((40, 130), np.uint8)
+    for x0 in range(0, 130, 7):                 # ink everywhere, with thin columns between
+        crop[5:35, x0:x0 + 5] = 255
+    cuts = [0] + seg.boundary_columns(crop) + [130]
+    conf = {}
+
+    def confidence(r):
+        return conf.setdefault((r.box[0] - 100, r.box[2]), float(rng.uniform(0.01, 1.0)) ** 3)
+
+    def judge(items):
+        return [_Span(box, None) for box, _, _ in items]
+    readings, log_score = seg._segment(crop, (100, 0), judge, confidence, lambda box: box)
+    spans = {}                                  # the spans _segment could use, and their score
+    for i, j in itertools.combinations(range(len(cuts)), 2):
+        width = cuts[j] - cuts[i]
+        if seg.DIGIT_WIDTH[0] * 40 <= width <= seg.DIGIT_WIDTH[1] * 40:
+            box = seg.trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0))[0]
+            spans[i, j] = np.log(max(confidence(_Span((box[0] + 100,) + box[1:], None)),
+                                     seg.FLOOR))
+    best = -np.inf
+    for k in range(len(cuts) - 1):
+        for inner in itertools.combinations(range(1, len(cuts) - 1), k):
+            path = (0,) + inner + (len(cuts) - 1,)
+            pairs = list(zip(path, path[1:]))
+            if all(p in spans for p in pairs):
+                best = max(best, sum(spans[p] for p in pairs))
+    assert len(readings) >= 2 and np.isfinite(best)
+    assert log_score == pytest.approx(best)
+    assert [r.box[0] for r in readings] == sorted(r.box[0] for r in readings)
+
+
+def test_deslant_stands_a_slanted_bar_upright_and_maps_boxes_back():
+    crop = np.zeros((60, 60), np.uint8)
+    for y in range(60):                         # a bar leaning right: its top is at x = 45
+        crop[y, 15 + (59 - y) // 2: 20 + (59 - y) // 2] = 255
+    upright, to_crop = seg.deslant(crop)
+    cols = np.flatnonzero(upright.max(axis=0) > 127)
+    assert cols[-1] - cols[0] <= 8              # upright: about its own width, not 35 columns
+    box = seg.ink_box(upright)
+    x, y, w, h = to_crop(box)
+    assert (y, h) == (0, 60) and x <= 16 and x + w >= 49     # covers the bar as drawn
 
 
 @needs_cnn

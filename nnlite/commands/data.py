@@ -31,4 +31,4 @@ def _download(args):
 def _info(args):
     (xtr, ytr), (xte, yte) = load(args.name, args.path)
     print(f"{args.name}: train {xtr.shape} {xtr.dtype}, test {xte.shape}; checksums OK; "
-          f"pixel mean {xtr.mean() / 255:.4f}, std {(xtr / 255).std():.4f}")
+          f"pixel mean {xtr.mean() / 255:.4f}, std {xtr.std() / 255:.4f}")

@@ -44,9 +44,16 @@ def _restore(x, channel):
 
 
 def scale01(x):
-    """uint8 (or 0-255 float) images -> float32 in [0, 1]; same shape."""
-    imgs, channel = _as_batch(x)
-    return _restore(imgs * np.float32(1.0 / 255.0), channel)
+    """uint8 (or 0-255 float) images -> float32 in [0, 1]; same shape.
+
+    Scaled in place in the float32 copy ``_as_batch`` makes, so a whole dataset costs one
+    float32 copy, not two; a caller's own contiguous float32 array is never written to."""
+    arr = np.asarray(x)
+    imgs, channel = _as_batch(arr)
+    if np.may_share_memory(imgs, arr):
+        return _restore(imgs * np.float32(1.0 / 255.0), channel)
+    imgs *= np.float32(1.0 / 255.0)       # the same float32 product as above, bit for bit
+    return _restore(imgs, channel)
 
 
 def standardize(x, mean=MNIST_MEAN, std=MNIST_STD):
