@@ -262,7 +262,12 @@ def main(argv=None):
     s.set_defaults(func=cmd_job)
     args = p.parse_args(argv)
     if args.command == "job":           # a failing job's traceback goes to its log
-        return args.func(args) or 0
+        try:
+            return args.func(args) or 0
+        except KeyboardInterrupt:       # fit saved the checkpoint before re-raising
+            print(f"{args.id}: interrupted; its checkpoint is saved and `python -m experiments "
+                  "run` resumes it", file=sys.stderr)
+            return 130
     errors = CommandErrors(f"python -m experiments {args.command}")
     with errors:
         return args.func(args) or 0

@@ -4,7 +4,7 @@ trained by ``nnlite.commands.train.run``, then scored ONCE on the test set.
 Layout:
     $NNLITE_RESULTS (default experiments/results)/<experiment>/<run>/   history.csv/json,
                                               curves.png, run.json, result.json (+ eval/ PNGs)
-    $NNLITE_RUNS (default: nnlite-runs in the temp folder)/<experiment>/<run>/   model.npz,
+    $NNLITE_RUNS (default runs/study)/<experiment>/<run>/           model.npz,
                                               checkpoint.npz
 A run is finished when its result.json holds the same recipe and a timing record; re-running
 a script skips it. An interrupted run resumes from its checkpoint, so scripts can be killed
@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import shutil
-import tempfile
 import time
 
 import numpy as np
@@ -40,7 +39,9 @@ from nnlite.recipe import Recipe, load_data
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RESULTS = os.environ.get("NNLITE_RESULTS") or os.path.join(HERE, "results")
-RUNS = os.environ.get("NNLITE_RUNS") or os.path.join(tempfile.gettempdir(), "nnlite-runs")
+# Model files and checkpoints outlive a restart of the machine (a study spans days): runs/study
+# in the checkout (ignored by git), not the temp folder.
+RUNS = os.environ.get("NNLITE_RUNS") or os.path.join(ROOT, "runs", "study")
 # where a better model of record is installed: models/ of the checkout, unless the results go
 # elsewhere (tests, smoke runs), then beside them
 MODELS_DIR = os.environ.get("NNLITE_STUDY_MODELS") or (
