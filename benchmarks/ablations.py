@@ -58,8 +58,8 @@ m.compile("adam")
 rng = np.random.default_rng(0)
 if kind == "train":
     x = rng.random((32 * 40, 28, 28, 1), dtype=np.float32); y = rng.integers(0, 10, len(x))
-    m.fit(x[:128], y[:128], batch_size=32, verbose=0, recalibrate_bn=False)
-    run = lambda: m.fit(x, y, batch_size=32, verbose=0, recalibrate_bn=False)   # steps only
+    m.fit(x[:128], y[:128], batch_size=32, verbose=0)
+    run = lambda: m.fit(x, y, batch_size=32, verbose=0)
 else:
     x = rng.random((2000, 28, 28, 1), dtype=np.float32)
     m.predict(x[:1000], batch_size=1000)
