@@ -2,7 +2,7 @@
 models/reader-calibration.json, the two files ``apps.recognize`` reads beside the study's models.
 
     python -m apps.reader_train                      # the committed files (a few minutes, 2 cores)
-    python -m apps.reader_train --quick --models-dir /tmp/reader   # smoke run, seconds
+    python -m apps.reader_train --quick --models-dir runs/reader-quick   # smoke run, seconds
 
 The reader is a small CNN with twelve outputs: the digits 0-9, "not a digit" and "touching
 digits" (one piece of ink holding two or three digits). It learns from
