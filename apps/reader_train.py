@@ -11,7 +11,10 @@ digits" (one piece of ink holding two or three digits). It learns from
   rest as they are;
 - digits from the TRAINING fonts (``apps.glyphs.TRAIN_FONTS``), drawn the same way;
 - generated non-digits from the training fonts: letters, symbols, shapes, scribbles, dots;
-- numbers of 2-3 touching digits, from MNIST training digits and the training fonts.
+- numbers of 2-3 touching digits, from MNIST training digits and the training fonts;
+- spans of more such numbers cut where ``apps.segment`` cuts them (``apps.span_samples``): a
+  span holding one digit is that digit, one straddling two digits is "touching digits", and
+  (with ``--span-fragments``) a fragment of one digit is "not a digit".
 Non-digits and touching numbers are used as the app meets them: the one piece
 ``apps.segment.pieces`` finds (drawings it cuts into several pieces are left out).
 No drawing from the evaluation fonts (``EVAL_FONTS``) is ever seen in training.
@@ -40,7 +43,7 @@ from . import glyphs, synth
 from .recognize import (CALIBRATION_FILE, NOT_A_DIGIT, READER_FILE, TOUCHING, _energy,
                         _softmax)
 from .segment import pieces
-from .strokes import digit_strokes
+from .span_samples import span_samples, touching_number
 
 READER_SHARE = 0.005     # of validation digits the reader's threshold flags
 ENERGY_SHARE = 0.002     # of validation digits each study model's energy threshold flags
@@ -83,24 +86,12 @@ def single_pieces(drawings):
 def touching_numbers(x_train, y_train, n, fonts, seed):
     """``n`` numbers of 2-3 touching digits: half MNIST training digits, half font digits."""
     rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        count = int(rng.integers(2, 4))
-        if i % 2:
-            picks = rng.integers(0, VALIDATION_START, count)
-            shapes = [digit_strokes(x_train[k]) for k in picks]
-            label = "".join(str(y_train[k]) for k in picks)
-        else:
-            label = "".join(map(str, rng.integers(0, 10, count)))
-            font = fonts[int(rng.integers(len(fonts)))]
-            shapes = [synth.jitter(glyphs.char_strokes(font, ch), rng, rotate=6) for ch in label]
-        out.append(synth.write_number(shapes, label, rng, int(rng.choice(synth.CANVAS_SIZES)),
-                                      touching=True))
-    return out
+    return [touching_number(rng, x_train, y_train, fonts, bool(i % 2), VALIDATION_START)[0]
+            for i in range(n)]
 
 
 def training_data(x_train, y_train, traced, font_digits, negatives, touching, seed,
-                  raw_limit=None):
+                  raw_limit=None, spans=0, span_fragments=0):
     """(x (N, 28, 28, 1) float32 in [0, 1], y (N,) int64 in 0..11)."""
     parts_x, parts_y = [], []
     drawn = synth.mnist_drawings(x_train[:traced], y_train[:traced], seed)
@@ -120,6 +111,12 @@ def training_data(x_train, y_train, traced, font_digits, negatives, touching, se
     x = single_pieces(touching_numbers(x_train, y_train, touching, glyphs.TRAIN_FONTS, seed + 4))
     parts_x.append(x)
     parts_y.append(np.full(len(x), TOUCHING))
+    if spans:
+        x, y = span_samples(x_train, y_train, spans, glyphs.TRAIN_FONTS, seed + 5,
+                            {"digit": 1, "straddle": 2, "fragment": span_fragments},
+                            mnist_limit=VALIDATION_START)
+        parts_x.append(x)
+        parts_y.append(y)
     return (np.concatenate(parts_x)[..., None].astype(np.float32),
             np.concatenate(parts_y).astype(np.int64))
 
@@ -171,6 +168,10 @@ def main(argv=None):
     p.add_argument("--font-digits", type=int, default=4_000)
     p.add_argument("--negatives", type=int, default=24_000)
     p.add_argument("--touching", type=int, default=6_000, help="touching numbers")
+    p.add_argument("--spans", type=int, default=6_000,
+                   help="touching numbers cut into spans as segment cuts them (default 6000)")
+    p.add_argument("--span-fragments", type=int, default=0,
+                   help="fragments of one digit kept per number as 'not a digit' (default 0)")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--calibration", type=int, default=12_000,
                    help="MNIST validation digits for the thresholds (default all 12000)")
@@ -181,6 +182,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.quick:
         args.traced, args.font_digits, args.negatives, args.touching = 300, 200, 600, 200
+        args.spans = 100
         args.epochs, args.calibration = 1, 500
     os.makedirs(args.models_dir, exist_ok=True)
     (x_train, y_train), _ = load_mnist()
@@ -190,7 +192,8 @@ def main(argv=None):
         reader = load_model(reader_path)
     else:
         x, y = training_data(x_train, y_train, args.traced, args.font_digits, args.negatives,
-                             args.touching, args.seed, raw_limit=1000 if args.quick else None)
+                             args.touching, args.seed, raw_limit=1000 if args.quick else None,
+                             spans=args.spans, span_fragments=args.span_fragments)
         print(f"training data: {len(x)} images ({np.sum(y == NOT_A_DIGIT)} not digits, "
               f"{np.sum(y == TOUCHING)} touching digits), "
               f"{time.perf_counter() - started:.0f} s")
@@ -201,8 +204,9 @@ def main(argv=None):
                        args.seed + 3)
     result["made_by"] = ("python -m apps.reader_train " + " ".join(
         sys.argv[1:] if argv is None else argv)).strip()
-    result["training"] = {k: getattr(args, k) for k in ("traced", "font_digits", "negatives",
-                                                         "touching", "epochs", "seed")}
+    result["training"] = {k: getattr(args, k) for k in (
+        "traced", "font_digits", "negatives", "touching", "spans", "span_fragments", "epochs",
+        "seed")}
     result["seconds"] = round(time.perf_counter() - started, 1)
     write_json(os.path.join(args.models_dir, CALIBRATION_FILE), result)
     print(json.dumps(result, indent=1))

@@ -37,7 +37,7 @@ from nnlite.errors import InputError
 from nnlite.preprocess.drawing import stroke_width
 
 from .blas import one_blas_thread
-from .segment import SMALL, pieces, segment
+from .segment import DIGIT_WIDTH, SMALL, pieces, segment
 
 READER_FILE = "reader.npz"
 CALIBRATION_FILE = "reader-calibration.json"
@@ -105,21 +105,27 @@ class Reader:
 
     logits: function (N, 28, 28) -> (N, 10) logits of the study model; name: its name in the
     calibration ("cnn", ...); reader: the reader model (nnlite, 12 logits) or None;
-    calibration: the dict of reader-calibration.json, or None."""
+    calibration: the dict of reader-calibration.json, or None; narrow_digit, span_prior,
+    widest_span: how touching digits are cut (``NARROW_DIGIT``, ``SPAN_PRIOR``,
+    ``apps.segment.DIGIT_WIDTH[1]``; ``apps.segment_dev`` compares settings)."""
 
-    def __init__(self, logits, name="cnn", reader=None, calibration=None):
+    def __init__(self, logits, name="cnn", reader=None, calibration=None,
+                 narrow_digit=NARROW_DIGIT, span_prior=SPAN_PRIOR, widest_span=DIGIT_WIDTH[1]):
         self.logits, self.name = logits, name
         self.reader = reader
+        self.narrow_digit, self.span_prior = narrow_digit, span_prior
+        self.digit_width = (DIGIT_WIDTH[0], widest_span)
         cal = calibration or {}
         self.not_digit_above = cal.get("reader", {}).get("not_digit_above") if reader else None
         self.energy_below = cal.get("energy_below", {}).get(name)
 
     @classmethod
-    def load(cls, models_dir="models", model="cnn"):
-        """The study model models_dir/<model>.npz, with the reader files beside it if present."""
+    def load(cls, models_dir="models", model="cnn", **cutting):
+        """The study model models_dir/<model>.npz, with the reader files beside it if present;
+        ``cutting``: narrow_digit, span_prior, widest_span."""
         study = load_model(os.path.join(models_dir, f"{model}.npz"))
         reader, calibration = load_reader_files(models_dir)
-        return cls(logits_of(study), model, reader, calibration)
+        return cls(logits_of(study), model, reader, calibration, **cutting)
 
     # -- scoring ------------------------------------------------------------------------------
     def judge(self, items):
@@ -184,20 +190,24 @@ class Reader:
             return [whole]
         else:
             needed = whole.confidence + SPLIT_MARGIN
-        readings, _ = segment(crop, box[:2], self.judge, lambda r: _span_score(r, box[3]))
+        readings, _ = segment(crop, box[:2], self.judge, self._span_score_of(box[3]),
+                              self.digit_width)
         if len(readings) < 2 or min(r.confidence for r in readings) < needed:
             return [whole]
         return readings
 
+    def _span_score_of(self, height):
+        """How good a span of a touching piece (``height`` pixels tall) is as one digit of it:
+        its confidence, less for a digit other than 1 much narrower than digits are (the right
+        half of a 6 reads as a 5), and multiplied by the span prior (halved per span: a cut
+        must earn its place)."""
+        narrow = self.narrow_digit * height
 
-def _span_score(reading, height):
-    """How good a span of a touching piece (``height`` pixels tall) is as one digit of it:
-    its confidence, less for a digit other than 1 much narrower than digits are (the right
-    half of a 6 reads as a 5), and halved per span so that a cut must earn its place."""
-    narrow = NARROW_DIGIT * height
-    squeeze = 1.0 if reading.digit == 1 or reading.box[2] >= narrow else \
-        (reading.box[2] / narrow) ** 2
-    return reading.confidence * squeeze * SPAN_PRIOR
+        def score(reading):
+            squeeze = 1.0 if reading.digit == 1 or reading.box[2] >= narrow else \
+                (reading.box[2] / narrow) ** 2
+            return reading.confidence * squeeze * self.span_prior
+        return score
 
 
 def check_canvas(canvas):

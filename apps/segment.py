@@ -128,28 +128,29 @@ def deslant(crop):
     return sheared, to_crop
 
 
-def segment(crop, origin, judge, confidence):
+def segment(crop, origin, judge, confidence, digit_width=DIGIT_WIDTH):
     """The best reading of ``crop`` (a piece of ink at canvas position ``origin``) as a row
     of digits: (readings left to right, sum of log confidences), or ([], -inf) when no
     sequence of digit-wide spans covers it. The piece is cut upright and as drawn; the
     surer of the two readings is kept.
 
-    judge: [(box, image28, crop)] -> [reading], one batch; confidence: reading -> [0, 1]."""
+    judge: [(box, image28, crop)] -> [reading], one batch; confidence: reading -> [0, 1];
+    digit_width: (narrowest, widest) span, times the piece's height."""
     upright, to_crop = deslant(crop)
-    found = [_segment(crop, origin, judge, confidence, lambda box: box)]
+    found = [_segment(crop, origin, judge, confidence, lambda box: box, digit_width)]
     if upright is not crop:
-        found.append(_segment(upright, origin, judge, confidence, to_crop))
+        found.append(_segment(upright, origin, judge, confidence, to_crop, digit_width))
     return max(found, key=lambda f: f[1])
 
 
-def _segment(crop, origin, judge, confidence, to_crop):
+def _segment(crop, origin, judge, confidence, to_crop, digit_width=DIGIT_WIDTH):
     """``segment`` on one image of the piece; to_crop maps its boxes to the piece as drawn."""
     h, w = crop.shape
     cuts = [0] + boundary_columns(crop) + [w]
     spans, items = [], []
     for i in range(len(cuts)):
         for j in range(i + 1, len(cuts)):
-            if not DIGIT_WIDTH[0] * h <= cuts[j] - cuts[i] <= DIGIT_WIDTH[1] * h:
+            if not digit_width[0] * h <= cuts[j] - cuts[i] <= digit_width[1] * h:
                 continue
             part = trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0))
             image = drawing_to_mnist(part[1]) if part else None

@@ -4,7 +4,8 @@
     python -m apps.segment_dev                        # the committed setting and its neighbours
     python -m apps.segment_dev --grid 0.55,0.5,1.0 0.45,0.5,1.1 --out dev.json
 
-A setting is NARROW_DIGIT,SPAN_PRIOR,widest span (``apps.recognize.NARROW_DIGIT``,
+A setting is NARROW_DIGIT,SPAN_PRIOR,widest span (the ``Reader`` parameters ``narrow_digit``,
+``span_prior``, ``widest_span``; defaults ``apps.recognize.NARROW_DIGIT``,
 ``apps.recognize.SPAN_PRIOR``, ``apps.segment.DIGIT_WIDTH[1]``); "0,1,1.1" is the dynamic
 programme alone, without the width and span priors. About a minute per setting.
 """
@@ -13,7 +14,7 @@ import json
 
 from nnlite.files import write_json
 
-from . import glyphs, recognize, segment, synth
+from . import glyphs, recognize, synth
 from .recognition_eval import numbers_report
 
 DEV_NUMBERS, DEV_SEED = 400, 2031
@@ -26,21 +27,16 @@ def setting(text):
 
 
 def evaluate(settings, models_dir="models"):
-    reader = recognize.Reader.load(models_dir, "cnn")
     drawings = synth.numbers_set(glyphs.TRAIN_FONTS, DEV_NUMBERS, DEV_SEED)
     canvases = [d.render() for d in drawings]
-    kept = (recognize.NARROW_DIGIT, recognize.SPAN_PRIOR, segment.DIGIT_WIDTH)
     rows = []
-    try:
-        for narrow, prior, widest in settings:
-            recognize.NARROW_DIGIT, recognize.SPAN_PRIOR = narrow, prior
-            segment.DIGIT_WIDTH = (segment.DIGIT_WIDTH[0], widest)
-            report = numbers_report([(d, reader.read(c)) for d, c in zip(drawings, canvases)])
-            rows.append({"narrow_digit": narrow, "span_prior": prior, "widest_span": widest,
-                         **report})
-            print(json.dumps(rows[-1]), flush=True)
-    finally:
-        recognize.NARROW_DIGIT, recognize.SPAN_PRIOR, segment.DIGIT_WIDTH = kept
+    for narrow, prior, widest in settings:
+        reader = recognize.Reader.load(models_dir, "cnn", narrow_digit=narrow, span_prior=prior,
+                                       widest_span=widest)
+        report = numbers_report([(d, reader.read(c)) for d, c in zip(drawings, canvases)])
+        rows.append({"narrow_digit": narrow, "span_prior": prior, "widest_span": widest,
+                     **report})
+        print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
