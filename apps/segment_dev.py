@@ -3,6 +3,7 @@
 
     python -m apps.segment_dev                        # the committed setting and its neighbours
     python -m apps.segment_dev --grid 0.55,0.5,1.0 0.45,0.5,1.1 --out dev.json
+    python -m apps.segment_dev --reader-dir runs/reader-other --grid 0.55,0.5,1.0   # another reader
 
 A setting is NARROW_DIGIT,SPAN_PRIOR,widest span (the ``Reader`` parameters ``narrow_digit``,
 ``span_prior``, ``widest_span``; defaults ``apps.recognize.NARROW_DIGIT``,
@@ -11,7 +12,9 @@ programme alone, without the width and span priors. About a minute per setting.
 """
 import argparse
 import json
+import os
 
+from nnlite import load_model
 from nnlite.files import write_json
 
 from . import glyphs, recognize, synth
@@ -26,13 +29,15 @@ def setting(text):
     return narrow, prior, widest
 
 
-def evaluate(settings, models_dir="models"):
+def evaluate(settings, models_dir="models", reader_dir=None):
     drawings = synth.numbers_set(glyphs.TRAIN_FONTS, DEV_NUMBERS, DEV_SEED)
     canvases = [d.render() for d in drawings]
+    study = recognize.logits_of(load_model(os.path.join(models_dir, "cnn.npz")))
+    extra = recognize.load_reader_files(reader_dir or models_dir)
     rows = []
     for narrow, prior, widest in settings:
-        reader = recognize.Reader.load(models_dir, "cnn", narrow_digit=narrow, span_prior=prior,
-                                       widest_span=widest)
+        reader = recognize.Reader(study, "cnn", *extra, narrow_digit=narrow, span_prior=prior,
+                                  widest_span=widest)
         report = numbers_report([(d, reader.read(c)) for d, c in zip(drawings, canvases)])
         rows.append({"narrow_digit": narrow, "span_prior": prior, "widest_span": widest,
                      **report})
@@ -45,10 +50,13 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--grid", nargs="+", type=setting, default=[setting(g) for g in GRID],
                    metavar="NARROW,PRIOR,WIDEST")
-    p.add_argument("--models-dir", default="models")
+    p.add_argument("--models-dir", default="models", help="the study's cnn.npz (and the "
+                   "reader files, unless --reader-dir) are read from here (default: models)")
+    p.add_argument("--reader-dir", default=None,
+                   help="read reader.npz and reader-calibration.json from here instead")
     p.add_argument("--out", default=None, help="write the rows as JSON here")
     args = p.parse_args(argv)
-    rows = evaluate(args.grid, args.models_dir)
+    rows = evaluate(args.grid, args.models_dir, args.reader_dir)
     if args.out:
         write_json(args.out, {"dev_set": f"{DEV_NUMBERS} numbers, training fonts, seed {DEV_SEED}",
                               "rows": rows})
