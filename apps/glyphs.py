@@ -44,6 +44,12 @@ FONTS = {
     "dejavu-mono-oblique": ("ttf", "DejaVuSansMono-Oblique.ttf"),
     "dejavu-mono-bold-oblique": ("ttf", "DejaVuSansMono-BoldOblique.ttf"),
     "cm-typewriter": ("ttf", "cmtt10.ttf"),
+    "dejavu-sans-bold-oblique": ("ttf", "DejaVuSans-BoldOblique.ttf"),
+    "dejavu-serif-bold": ("ttf", "DejaVuSerif-Bold.ttf"),
+    "dejavu-serif-bold-italic": ("ttf", "DejaVuSerif-BoldItalic.ttf"),
+    "stix-bold": ("ttf", "STIXGeneralBol.ttf"),
+    "stix-bold-italic": ("ttf", "STIXGeneralBolIta.ttf"),
+    "cm-bold": ("ttf", "cmb10.ttf"),
     "opencv-sans": ("opencv", ("SIMPLEX", 1)),
     "opencv-sans-bold": ("opencv", ("SIMPLEX", 2)),
     "opencv-italic": ("opencv", ("SCRIPT_SIMPLEX", 1)),
@@ -56,6 +62,10 @@ TRAIN_FONTS = ("dejavu-mono", "dejavu-mono-bold", "dejavu-mono-oblique",
 EVAL_FONTS = ("dejavu-sans", "dejavu-sans-bold", "dejavu-sans-oblique", "dejavu-serif",
               "dejavu-serif-italic", "stix", "stix-italic", "cm-roman", "cm-sans", "cm-italic",
               "freesans-bold")
+# Fonts in neither list, for choosing the reader's settings on faces it has never seen without
+# looking at the measurements (siblings of evaluation faces: closer to them than TRAIN_FONTS).
+DEV_FONTS = ("dejavu-sans-bold-oblique", "dejavu-serif-bold", "dejavu-serif-bold-italic",
+             "stix-bold", "stix-bold-italic", "cm-bold")
 
 # Characters a person could fairly read as a digit (O and 0, l and 1, S and 5, ...) are never
 # used as "not a digit": the sets would otherwise punish a right answer.

@@ -51,6 +51,7 @@ UNSURE_WHOLE = 0.9        # without the reader: when the whole reads under this,
 SPLIT_MARGIN = 0.2        # and the sides at least this much more surely
 NARROW_DIGIT = 0.55       # a span narrower than this times the piece's height is thin for
 SPAN_PRIOR = 0.5          # a digit other than 1; each span's score is multiplied by this
+READER_VOTE = 0.5         # weight of the reader's digit probabilities in ``probs``
 
 
 class DigitReading:
@@ -107,14 +108,18 @@ class Reader:
     calibration ("cnn", ...); reader: the reader model (nnlite, 12 logits) or None;
     calibration: the dict of reader-calibration.json, or None; narrow_digit, span_prior,
     widest_span: how touching digits are cut (``NARROW_DIGIT``, ``SPAN_PRIOR``,
-    ``apps.segment.DIGIT_WIDTH[1]``; ``apps.segment_dev`` compares settings)."""
+    ``apps.segment.DIGIT_WIDTH[1]``); reader_vote: the weight of the reader's digit
+    probabilities against the study model's (``READER_VOTE``). ``apps.segment_dev`` compares
+    settings."""
 
     def __init__(self, logits, name="cnn", reader=None, calibration=None,
-                 narrow_digit=NARROW_DIGIT, span_prior=SPAN_PRIOR, widest_span=DIGIT_WIDTH[1]):
+                 narrow_digit=NARROW_DIGIT, span_prior=SPAN_PRIOR, widest_span=DIGIT_WIDTH[1],
+                 reader_vote=READER_VOTE):
         self.logits, self.name = logits, name
         self.reader = reader
         self.narrow_digit, self.span_prior = narrow_digit, span_prior
         self.digit_width = (DIGIT_WIDTH[0], widest_span)
+        self.reader_vote = reader_vote
         cal = calibration or {}
         self.not_digit_above = cal.get("reader", {}).get("not_digit_above") if reader else None
         self.energy_below = cal.get("energy_below", {}).get(name)
@@ -122,7 +127,7 @@ class Reader:
     @classmethod
     def load(cls, models_dir="models", model="cnn", **cutting):
         """The study model models_dir/<model>.npz, with the reader files beside it if present;
-        ``cutting``: narrow_digit, span_prior, widest_span."""
+        ``cutting``: narrow_digit, span_prior, widest_span, reader_vote."""
         study = load_model(os.path.join(models_dir, f"{model}.npz"))
         reader, calibration = load_reader_files(models_dir)
         return cls(logits_of(study), model, reader, calibration, **cutting)
@@ -142,7 +147,7 @@ class Reader:
             # (its digit probabilities, renormalised) is averaged with the study model's.
             digits = q[:, :NOT_A_DIGIT] / np.maximum(q[:, :NOT_A_DIGIT].sum(1, keepdims=True),
                                                      1e-12)
-            probs = (probs + digits) / 2
+            probs = (1 - self.reader_vote) * probs + self.reader_vote * digits
         else:
             not_digit = touching = [None] * len(x)
         out = []

@@ -5,10 +5,13 @@
     python -m apps.segment_dev --grid 0.55,0.5,1.0 0.45,0.5,1.1 --out dev.json
     python -m apps.segment_dev --reader-dir runs/reader-other --grid 0.55,0.5,1.0   # another reader
 
-A setting is NARROW_DIGIT,SPAN_PRIOR,widest span (the ``Reader`` parameters ``narrow_digit``,
-``span_prior``, ``widest_span``; defaults ``apps.recognize.NARROW_DIGIT``,
-``apps.recognize.SPAN_PRIOR``, ``apps.segment.DIGIT_WIDTH[1]``); "0,1,1.1" is the dynamic
-programme alone, without the width and span priors. About a minute per setting.
+A setting is NARROW_DIGIT,SPAN_PRIOR,widest span[,reader vote] (the ``Reader`` parameters
+``narrow_digit``, ``span_prior``, ``widest_span``, ``reader_vote``; defaults
+``apps.recognize.NARROW_DIGIT``, ``SPAN_PRIOR``, ``apps.segment.DIGIT_WIDTH[1]``,
+``READER_VOTE``); "0,1,1.1" is the dynamic programme alone, without the width and span
+priors. About a minute per setting. ``--fonts unseen`` writes the dev set in fonts that
+neither the reader's training nor the evaluation uses (``apps.glyphs.DEV_FONTS``), and reads
+font digits as well.
 """
 import argparse
 import json
@@ -18,29 +21,41 @@ from nnlite import load_model
 from nnlite.files import write_json
 
 from . import glyphs, recognize, synth
-from .recognition_eval import numbers_report
+from .recognition_eval import digits_report, numbers_report
 
 DEV_NUMBERS, DEV_SEED = 400, 2031
+DEV_DIGITS = 50            # per class, with --fonts unseen
+FONT_SETS = {"training": glyphs.TRAIN_FONTS, "unseen": glyphs.DEV_FONTS}
 GRID = ("0.55,0.5,1.0", "0.45,0.5,1.0", "0.55,1.0,1.0", "0.55,0.5,1.3", "0,1,1.1")
 
 
 def setting(text):
-    narrow, prior, widest = (float(v) for v in text.split(","))
-    return narrow, prior, widest
+    """"NARROW,PRIOR,WIDEST[,VOTE]" -> (narrow, prior, widest, vote); VOTE defaults to
+    ``apps.recognize.READER_VOTE``."""
+    values = [float(v) for v in text.split(",")]
+    if len(values) not in (3, 4):
+        raise argparse.ArgumentTypeError(f"expected NARROW,PRIOR,WIDEST[,VOTE], got {text!r}")
+    return tuple(values) if len(values) == 4 else (*values, recognize.READER_VOTE)
 
 
-def evaluate(settings, models_dir="models", reader_dir=None):
-    drawings = synth.numbers_set(glyphs.TRAIN_FONTS, DEV_NUMBERS, DEV_SEED)
+def evaluate(settings, models_dir="models", reader_dir=None, fonts="training"):
+    drawings = synth.numbers_set(FONT_SETS[fonts], DEV_NUMBERS, DEV_SEED)
     canvases = [d.render() for d in drawings]
+    digits = synth.digits_set(FONT_SETS[fonts], DEV_DIGITS, DEV_SEED) if fonts == "unseen" else []
+    digit_canvases = [d.render() for d in digits]
     study = recognize.logits_of(load_model(os.path.join(models_dir, "cnn.npz")))
     extra = recognize.load_reader_files(reader_dir or models_dir)
     rows = []
-    for narrow, prior, widest in settings:
+    for narrow, prior, widest, vote in settings:
         reader = recognize.Reader(study, "cnn", *extra, narrow_digit=narrow, span_prior=prior,
-                                  widest_span=widest)
+                                  widest_span=widest, reader_vote=vote)
         report = numbers_report([(d, reader.read(c)) for d, c in zip(drawings, canvases)])
+        if digits:
+            one = digits_report([(d, reader.read(c)) for d, c in zip(digits, digit_canvases)])
+            report.update(digits_n=one["n"], digits_right=one["right"],
+                          digits_right_by_font=one["right_by_font"])
         rows.append({"narrow_digit": narrow, "span_prior": prior, "widest_span": widest,
-                     **report})
+                     "reader_vote": vote, **report})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -49,16 +64,23 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--grid", nargs="+", type=setting, default=[setting(g) for g in GRID],
-                   metavar="NARROW,PRIOR,WIDEST")
+                   metavar="NARROW,PRIOR,WIDEST[,VOTE]")
+    p.add_argument("--fonts", choices=sorted(FONT_SETS), default="training",
+                   help="write the dev set in the reader's training fonts (default) or in "
+                   "fonts neither it nor the evaluation ever uses (glyphs.DEV_FONTS; then "
+                   f"{DEV_DIGITS} digits per class are read as well)")
     p.add_argument("--models-dir", default="models", help="the study's cnn.npz (and the "
                    "reader files, unless --reader-dir) are read from here (default: models)")
     p.add_argument("--reader-dir", default=None,
                    help="read reader.npz and reader-calibration.json from here instead")
     p.add_argument("--out", default=None, help="write the rows as JSON here")
     args = p.parse_args(argv)
-    rows = evaluate(args.grid, args.models_dir, args.reader_dir)
+    rows = evaluate(args.grid, args.models_dir, args.reader_dir, args.fonts)
     if args.out:
-        write_json(args.out, {"dev_set": f"{DEV_NUMBERS} numbers, training fonts, seed {DEV_SEED}",
+        fonts = ", ".join(FONT_SETS[args.fonts])
+        write_json(args.out, {"dev_set": f"{DEV_NUMBERS} numbers"
+                              + (f" and {DEV_DIGITS} digits per class" if args.fonts == "unseen"
+                                 else "") + f", {args.fonts} fonts ({fonts}), seed {DEV_SEED}",
                               "rows": rows})
     return 0
 
