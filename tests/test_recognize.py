@@ -179,6 +179,39 @@ def test_without_the_reader_files_only_dots_are_refused(mnist):
     assert readings[1].why == "a dot" and readings[0].not_digit is None
 
 
+class _FixedLogits:
+    """A stand-in model whose predict gives every image the same logits."""
+    def __init__(self, logits):
+        self.logits = np.asarray(logits, np.float32)
+
+    def predict(self, x):
+        return np.tile(self.logits, (len(x), 1))
+
+
+def test_reader_vote_weighs_the_readers_digit_probabilities():
+    """probs = (1 - vote) x the study model's + vote x the reader's digit probabilities
+    (renormalised over 0-9): vote 0 is the study model alone, vote 1 the reader alone."""
+    study = np.full(10, -4.0)
+    study[3] = 4.0
+    reader_logits = np.full(12, -4.0)
+    reader_logits[5], reader_logits[10] = 3.0, 1.0           # a 5, a little "not a digit"
+    box, image = (0, 0, 40, 60), np.full((28, 28), 0.5, np.float32)
+    crop = np.zeros((60, 40), np.uint8)
+    crop[5:55, 18:22] = 255                                  # a stroke, not a dot
+    p_study = np.exp(study - study.max())
+    p_study /= p_study.sum()
+    q = np.exp(reader_logits - reader_logits.max())
+    q /= q.sum()
+    p_reader = q[:10] / q[:10].sum()
+    for vote in (0.0, 0.3, 1.0):
+        reader = Reader(logits_of(_FixedLogits(study)), "cnn", _FixedLogits(reader_logits),
+                        None, reader_vote=vote)
+        [reading] = reader.judge([(box, image, crop)])
+        np.testing.assert_allclose(reading.probs, (1 - vote) * p_study + vote * p_reader,
+                                   rtol=1e-5, atol=1e-7)
+        assert reading.digit == (5 if vote == 1.0 else 3)
+
+
 @needs_reader
 def test_letters_shapes_and_scribbles_are_refused_digits_are_not():
     nondigits = synth.load_set(os.path.join(make_sets.DATA_DIR, "nondigits.npz"))[:60]
