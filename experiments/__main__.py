@@ -14,8 +14,8 @@ ID``), in the plan's order: a finished job (its result file present, same recipe
 skipped, an interrupted one resumes from its checkpoint. Ctrl+C lets the running job save a
 checkpoint; ``run`` again continues from there. The bar counts estimated seconds of work; the
 time left is the estimate of the remaining jobs (``calibrate``'s cost table, corrected by the
-measured time of each finished run) scaled by measured / estimated time of the jobs already
-run in this launch; a job waiting for a choice (the tuned seeds 1, 2) is costed with the
+measured time of each finished run) scaled, per engine, by measured / estimated time of that
+engine's jobs already run in this launch; a job waiting for a choice (the tuned seeds 1, 2) is costed with the
 longest candidate it may get. Each job's wall time, CPU time (its process, from getrusage), load average
 at start and end and the machine go to results/study_log.json; its output to
 $NNLITE_RUNS/study-logs/.
@@ -179,7 +179,15 @@ def cmd_run(args):
                                "argv": sys.argv[1:], "machine": machine()})
     write_json(LOG_FILE, ledger)
     estimates = [est or 0.0 for _, _, _, est in rows]
-    spent = {"estimated": 0.0, "measured": 0.0}
+    engines = [job.engine for job, _, _, _ in rows]
+    spent = {}                       # engine -> [estimated, measured] seconds of finished jobs
+
+    def ratio(engine):               # measured / estimated, per engine (Keras' may differ)
+        est_s, measured_s = spent.get(engine, (0.0, 0.0))
+        return measured_s / est_s if est_s else 1.0
+
+    def left_after(i):
+        return sum(e * ratio(g) for e, g in zip(estimates[i + 1:], engines[i + 1:]))
     bar = tqdm(total=max(1, round(sum(estimates))), file=sys.stderr, dynamic_ncols=True,
                bar_format="{percentage:3.0f}%|{bar:20}| {desc}")
     failed = 0
@@ -193,16 +201,16 @@ def cmd_run(args):
             bar.update(round(est or 0))
             continue
         est = estimates[i]           # the launch's estimates, so that the ratio applies to all
-        ratio = spent["measured"] / spent["estimated"] if spent["estimated"] else 1.0
+        r = ratio(job.engine)
         done_before = bar.n
 
         def status(elapsed):
-            left = max(0.0, est - elapsed / ratio) + sum(estimates[i + 1:])
-            bar.n = done_before + min(round(elapsed / ratio), round(est))
+            left = max(0.0, est * r - elapsed) + left_after(i)
+            bar.n = done_before + min(round(elapsed / r), round(est))
             bar.set_description_str(
                 f"job {i + 1}/{len(rows)} {job.id} ({state}) | {duration(elapsed)} of "
-                f"~{duration(est * ratio) if est else '?'} | "
-                f"~{duration(left * ratio) if sum(estimates) else '?'} left")
+                f"~{duration(est * r) if est else '?'} | "
+                f"~{duration(left) if sum(estimates) else '?'} left")
         code, entry = _run_child(job, status)
         entry.update(state_before=state, estimate_s=est, machine=machine())
         ledger["jobs"].append(entry)
@@ -211,9 +219,15 @@ def cmd_run(args):
         bar.refresh()
         if code == 0:
             if est and job.engine:
-                spent["estimated"] += est
-                spent["measured"] += entry["wall_s"]
+                est_s, measured_s = spent.get(job.engine, (0.0, 0.0))
+                spent[job.engine] = (est_s + est, measured_s + entry["wall_s"])
             _record_measured(table, job)
+        elif code == 130:                # Ctrl+C: the job saved its checkpoint
+            tqdm.write(f"interrupted {job.id}: `python -m experiments run` resumes it "
+                       f"(its output: {entry['log'].replace('$NNLITE_RUNS', RUNS)})",
+                       file=sys.stderr)
+            failed += 1
+            break
         else:
             failed += 1
             tqdm.write(f"FAILED {job.id} (exit code {code}); its output: "

@@ -23,12 +23,14 @@ import argparse
 import json
 import os
 import shutil
+import tempfile
 
 import numpy as np
 
 from experiments.common import MODELS_DIR, RESULTS, finished_result, model_path
 from experiments.jobs import StepJob, TrainJob, shrink
 from nnlite import load_model
+from nnlite.cli import main as nnlite_cli
 from nnlite.files import write_json
 from nnlite.recipe import Recipe, load_data
 from nnlite.training import split_validation
@@ -175,6 +177,17 @@ def _validation_accuracy(model_file, xv, yv):
     return float(np.mean(model.predict(xv).argmax(1) == yv))
 
 
+def evaluated_test_accuracy(model_file):
+    """The test accuracy ``nnlite evaluate <model_file>`` prints (the command itself, run
+    here), as a fraction."""
+    with tempfile.TemporaryDirectory() as out:
+        code = nnlite_cli(["evaluate", model_file, "--out", out, "--overwrite", "--gallery", "0"])
+        if code:
+            raise RuntimeError(f"nnlite evaluate {model_file} failed (exit code {code})")
+        with open(os.path.join(out, "metrics.json"), encoding="utf-8") as fh:
+            return json.load(fh)["accuracy"]
+
+
 def install(model):
     """Copy the best run of record (on validation) to models/<model>.npz if it beats the file
     there on the same validation images; write tuned/<model>_record.json either way."""
@@ -190,6 +203,7 @@ def install(model):
     if installed:
         os.makedirs(MODELS_DIR, exist_ok=True)
         shutil.copyfile(model_path(best), dest)
+    file_test_acc = evaluated_test_accuracy(dest) if os.path.isfile(dest) else None
     test = 100 * np.array([r["test_acc"] for _, r in runs])
     write_json(f"{RESULTS}/tuned/{model}_record.json", {
         "model": model, "label": LABEL[model], "recipe": runs[0][0],
@@ -199,6 +213,8 @@ def install(model):
         "best_on_validation": name, "validation_images": int(len(yv)),
         "val_acc_best": new, "val_acc_file_before": old, "installed": installed,
         "model_file": f"models/{model}.npz",
+        "model_file_test_acc": file_test_acc,
+        "reproduce": f"nnlite evaluate models/{model}.npz",
         "rule": "the run of record with the highest validation accuracy replaces the model "
                 "file only if it is more accurate on the same validation images"})
     print(f"{model}: best of record {name} val {new:.4f} vs file {old}: "
