@@ -26,7 +26,7 @@ from nnlite.files import write_json
 from . import synth
 from .demo import number_strokes
 from .make_sets import DATA_DIR
-from .recognize import Reader
+from .recognize import UPRIGHT_VOTE, Reader
 
 TARGETS = {"nondigits_flagged": 0.80, "mnist_test_flagged_at_most": 0.01,
            "font_digits_right": 0.95, "numbers_whole": 0.90}
@@ -94,8 +94,9 @@ def mnist_numbers(x_test, y_test, n, seed, size=448):
     return out
 
 
-def evaluate(models_dir="models", model="cnn", mnist_n=10_000, data_dir=DATA_DIR, seed=7):
-    reader = Reader.load(models_dir, model)
+def evaluate(models_dir="models", model="cnn", mnist_n=10_000, data_dir=DATA_DIR, seed=7,
+             upright_vote=UPRIGHT_VOTE):
+    reader = Reader.load(models_dir, model, upright_vote=upright_vote)
     _, (x_test, y_test) = load_mnist()
     mnist = synth.mnist_drawings(x_test[:mnist_n], y_test[:mnist_n], seed, kind="mnist-test")
     sets = {name: synth.load_set(os.path.join(data_dir, f"{name}.npz"))
@@ -132,10 +133,14 @@ def main(argv=None):
     p.add_argument("--model", default="cnn", choices=["ann", "cnn", "vgg16"])
     p.add_argument("--mnist", type=int, default=10_000, help="MNIST test digits (default all)")
     p.add_argument("--data-dir", default=DATA_DIR)
+    p.add_argument("--upright-vote", type=float, default=UPRIGHT_VOTE,
+                   help="weight of each piece read sheared upright as well (default "
+                   f"{UPRIGHT_VOTE}: the app's setting)")
     p.add_argument("--out", default=None, help="write the report JSON here")
     args = p.parse_args(argv)
     started = time.perf_counter()
-    report = evaluate(args.models_dir, args.model, args.mnist, args.data_dir)
+    report = evaluate(args.models_dir, args.model, args.mnist, args.data_dir,
+                      upright_vote=args.upright_vote)
     report["seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(report, indent=1))
     if args.out:

@@ -13,7 +13,8 @@ How (one call, a few milliseconds for a digit):
    between two likely boundaries, cut upright and as drawn, is read, and the row whose spans
    read surest together is kept when every span reads as a digit.
 3. The study model (models/<model>.npz, 10 logits) gives each piece its probabilities, averaged
-   with the reader's digit probabilities when the reader is there. The
+   with the reader's digit probabilities when the reader is there (and, with
+   ``upright_vote``, with the piece read sheared upright by its own slant). The
    piece is "not a digit" (digit None, ``why`` says which rule) when
    - it is a dot: shorter than ``DOT_LENGTH`` stroke widths; or
    - it is much smaller than the tallest piece (the digits of a number share a height); or
@@ -34,10 +35,10 @@ import numpy as np
 
 from nnlite import load_model
 from nnlite.errors import InputError
-from nnlite.preprocess.drawing import stroke_width
+from nnlite.preprocess.drawing import drawing_to_mnist, stroke_width
 
 from .blas import one_blas_thread
-from .segment import DIGIT_WIDTH, SMALL, pieces, segment
+from .segment import DIGIT_WIDTH, SMALL, deslant, pieces, segment
 
 READER_FILE = "reader.npz"
 CALIBRATION_FILE = "reader-calibration.json"
@@ -52,6 +53,7 @@ SPLIT_MARGIN = 0.2        # and the sides at least this much more surely
 NARROW_DIGIT = 0.55       # a span narrower than this times the piece's height is thin for
 SPAN_PRIOR = 0.5          # a digit other than 1; each span's score is multiplied by this
 READER_VOTE = 0.5         # weight of the reader's digit probabilities in ``probs``
+UPRIGHT_VOTE = 0.0        # weight of each piece read sheared upright too (0: read as drawn only)
 
 
 class DigitReading:
@@ -109,17 +111,18 @@ class Reader:
     calibration: the dict of reader-calibration.json, or None; narrow_digit, span_prior,
     widest_span: how touching digits are cut (``NARROW_DIGIT``, ``SPAN_PRIOR``,
     ``apps.segment.DIGIT_WIDTH[1]``); reader_vote: the weight of the reader's digit
-    probabilities against the study model's (``READER_VOTE``). ``apps.segment_dev`` compares
+    probabilities against the study model's (``READER_VOTE``); upright_vote: the weight of
+    each piece's reading sheared upright (``UPRIGHT_VOTE``). ``apps.segment_dev`` compares
     settings."""
 
     def __init__(self, logits, name="cnn", reader=None, calibration=None,
                  narrow_digit=NARROW_DIGIT, span_prior=SPAN_PRIOR, widest_span=DIGIT_WIDTH[1],
-                 reader_vote=READER_VOTE):
+                 reader_vote=READER_VOTE, upright_vote=UPRIGHT_VOTE):
         self.logits, self.name = logits, name
         self.reader = reader
         self.narrow_digit, self.span_prior = narrow_digit, span_prior
         self.digit_width = (DIGIT_WIDTH[0], widest_span)
-        self.reader_vote = reader_vote
+        self.reader_vote, self.upright_vote = reader_vote, upright_vote
         cal = calibration or {}
         self.not_digit_above = cal.get("reader", {}).get("not_digit_above") if reader else None
         self.energy_below = cal.get("energy_below", {}).get(name)
@@ -127,7 +130,7 @@ class Reader:
     @classmethod
     def load(cls, models_dir="models", model="cnn", **cutting):
         """The study model models_dir/<model>.npz, with the reader files beside it if present;
-        ``cutting``: narrow_digit, span_prior, widest_span, reader_vote."""
+        ``cutting``: narrow_digit, span_prior, widest_span, reader_vote, upright_vote."""
         study = load_model(os.path.join(models_dir, f"{model}.npz"))
         reader, calibration = load_reader_files(models_dir)
         return cls(logits_of(study), model, reader, calibration, **cutting)
@@ -138,18 +141,16 @@ class Reader:
         if not items:
             return []
         x = np.stack([img for _, img, _ in items]).astype(np.float32)
-        z = np.asarray(self.logits(x), np.float64)
-        probs, energy = _softmax(z), _energy(z)
-        if self.reader is not None:
-            q = _softmax(np.asarray(logits_of(self.reader)(x), np.float64))
+        probs, z, q = self._which_digit(x)
+        energy = _energy(z)
+        if q is not None:
             not_digit, touching = q[:, NOT_A_DIGIT:].sum(axis=1), q[:, TOUCHING]
-            # The reader has seen printed digits as well as MNIST: its vote on WHICH digit
-            # (its digit probabilities, renormalised) is averaged with the study model's.
-            digits = q[:, :NOT_A_DIGIT] / np.maximum(q[:, :NOT_A_DIGIT].sum(1, keepdims=True),
-                                                     1e-12)
-            probs = (1 - self.reader_vote) * probs + self.reader_vote * digits
         else:
             not_digit = touching = [None] * len(x)
+        if self.upright_vote:       # which digit, also asked of the piece stood upright
+            upright = np.stack([_upright(img, crop) for _, img, crop in items])
+            probs = ((1 - self.upright_vote) * probs
+                     + self.upright_vote * self._which_digit(upright)[0])
         out = []
         for (box, img, crop), p, e, nd, t in zip(items, probs, energy, not_digit, touching):
             why = self._why_not(box, crop, e, nd)
@@ -157,6 +158,17 @@ class Reader:
                                     img, why, None if nd is None else float(nd),
                                     None if t is None else float(t), float(e)))
         return out
+
+    def _which_digit(self, x):
+        """(N, 28, 28) -> (probs (N, 10), the study model's logits, the reader's (N, 12)
+        probabilities or None). The reader has seen printed digits as well as MNIST: its
+        vote on WHICH digit (its digit probabilities, renormalised) is mixed in."""
+        z = np.asarray(self.logits(x), np.float64)
+        if self.reader is None:
+            return _softmax(z), z, None
+        q = _softmax(np.asarray(logits_of(self.reader)(x), np.float64))
+        digits = q[:, :NOT_A_DIGIT] / np.maximum(q[:, :NOT_A_DIGIT].sum(1, keepdims=True), 1e-12)
+        return (1 - self.reader_vote) * _softmax(z) + self.reader_vote * digits, z, q
 
     def _why_not(self, box, crop, energy, not_digit):
         width = stroke_width(crop > 127)
@@ -213,6 +225,14 @@ class Reader:
                 (reading.box[2] / narrow) ** 2
             return reading.confidence * squeeze * self.span_prior
         return score
+
+
+def _upright(image, crop):
+    """The 28x28 input of ``crop`` sheared upright by its own slant (``apps.segment.deslant``);
+    ``image`` when it does not lean."""
+    sheared, _ = deslant(crop)
+    found = drawing_to_mnist(sheared) if sheared is not crop else None
+    return image if found is None else found.astype(np.float32)
 
 
 def check_canvas(canvas):

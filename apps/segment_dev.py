@@ -5,10 +5,10 @@
     python -m apps.segment_dev --grid 0.55,0.5,1.0 0.45,0.5,1.1 --out dev.json
     python -m apps.segment_dev --reader-dir runs/reader-other --grid 0.55,0.5,1.0   # another reader
 
-A setting is NARROW_DIGIT,SPAN_PRIOR,widest span[,reader vote] (the ``Reader`` parameters
-``narrow_digit``, ``span_prior``, ``widest_span``, ``reader_vote``; defaults
-``apps.recognize.NARROW_DIGIT``, ``SPAN_PRIOR``, ``apps.segment.DIGIT_WIDTH[1]``,
-``READER_VOTE``); "0,1,1.1" is the dynamic programme alone, without the width and span
+A setting is NARROW_DIGIT,SPAN_PRIOR,widest span[,reader vote[,upright vote]] (the ``Reader``
+parameters ``narrow_digit``, ``span_prior``, ``widest_span``, ``reader_vote``,
+``upright_vote``; defaults ``apps.recognize.NARROW_DIGIT``, ``SPAN_PRIOR``,
+``apps.segment.DIGIT_WIDTH[1]``, ``READER_VOTE``, ``UPRIGHT_VOTE``); "0,1,1.1" is the dynamic programme alone, without the width and span
 priors. About a minute per setting. ``--fonts unseen`` writes the dev set in fonts that
 neither the reader's training nor the evaluation uses (``apps.glyphs.DEV_FONTS``), and reads
 font digits as well.
@@ -30,12 +30,13 @@ GRID = ("0.55,0.5,1.0", "0.45,0.5,1.0", "0.55,1.0,1.0", "0.55,0.5,1.3", "0,1,1.1
 
 
 def setting(text):
-    """"NARROW,PRIOR,WIDEST[,VOTE]" -> (narrow, prior, widest, vote); VOTE defaults to
-    ``apps.recognize.READER_VOTE``."""
+    """"NARROW,PRIOR,WIDEST[,VOTE[,UPRIGHT]]" -> (narrow, prior, widest, vote, upright); VOTE
+    and UPRIGHT default to ``apps.recognize.READER_VOTE`` and ``UPRIGHT_VOTE``."""
     values = [float(v) for v in text.split(",")]
-    if len(values) not in (3, 4):
-        raise argparse.ArgumentTypeError(f"expected NARROW,PRIOR,WIDEST[,VOTE], got {text!r}")
-    return tuple(values) if len(values) == 4 else (*values, recognize.READER_VOTE)
+    if len(values) not in (3, 4, 5):
+        raise argparse.ArgumentTypeError(
+            f"expected NARROW,PRIOR,WIDEST[,VOTE[,UPRIGHT]], got {text!r}")
+    return tuple(values + [recognize.READER_VOTE, recognize.UPRIGHT_VOTE][len(values) - 3:])
 
 
 def evaluate(settings, models_dir="models", reader_dir=None, fonts="training"):
@@ -46,16 +47,16 @@ def evaluate(settings, models_dir="models", reader_dir=None, fonts="training"):
     study = recognize.logits_of(load_model(os.path.join(models_dir, "cnn.npz")))
     extra = recognize.load_reader_files(reader_dir or models_dir)
     rows = []
-    for narrow, prior, widest, vote in settings:
+    for narrow, prior, widest, vote, upright in settings:
         reader = recognize.Reader(study, "cnn", *extra, narrow_digit=narrow, span_prior=prior,
-                                  widest_span=widest, reader_vote=vote)
+                                  widest_span=widest, reader_vote=vote, upright_vote=upright)
         report = numbers_report([(d, reader.read(c)) for d, c in zip(drawings, canvases)])
         if digits:
             one = digits_report([(d, reader.read(c)) for d, c in zip(digits, digit_canvases)])
             report.update(digits_n=one["n"], digits_right=one["right"],
                           digits_right_by_font=one["right_by_font"])
         rows.append({"narrow_digit": narrow, "span_prior": prior, "widest_span": widest,
-                     "reader_vote": vote, **report})
+                     "reader_vote": vote, "upright_vote": upright, **report})
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -64,7 +65,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--grid", nargs="+", type=setting, default=[setting(g) for g in GRID],
-                   metavar="NARROW,PRIOR,WIDEST[,VOTE]")
+                   metavar="NARROW,PRIOR,WIDEST[,VOTE[,UPRIGHT]]")
     p.add_argument("--fonts", choices=sorted(FONT_SETS), default="training",
                    help="write the dev set in the reader's training fonts (default) or in "
                    "fonts neither it nor the evaluation ever uses (glyphs.DEV_FONTS; then "

@@ -19,12 +19,14 @@ pytest.importorskip("pygame")
 from apps import make_sets, synth  # noqa: E402
 from apps.canvas import render  # noqa: E402
 from apps.explain import explain  # noqa: E402
+from apps import recognize  # noqa: E402
 from apps.recognize import READER_FILE, Reader, logits_of, read_canvas  # noqa: E402
 from apps import segment as seg  # noqa: E402
 from apps.segment import pieces  # noqa: E402
 from apps.strokes import digit_strokes, place  # noqa: E402
 from nnlite import load_model, zoo  # noqa: E402
 from nnlite.errors import InputError  # noqa: E402
+from nnlite.preprocess.drawing import drawing_to_mnist  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MODELS = os.environ.get("NNLITE_APP_MODELS", os.path.join(ROOT, "models"))
@@ -210,6 +212,37 @@ def test_reader_vote_weighs_the_readers_digit_probabilities():
         np.testing.assert_allclose(reading.probs, (1 - vote) * p_study + vote * p_reader,
                                    rtol=1e-5, atol=1e-7)
         assert reading.digit == (5 if vote == 1.0 else 3)
+
+
+class _ColumnLogits:
+    """A stand-in model whose logit k is the ink in the image's columns 3k-5 .. 3k-3: it
+    tells a leaning bar from an upright one."""
+    def __init__(self, classes):
+        self.classes = classes
+
+    def predict(self, x):                            # x: (N, 28, 28, 1)
+        cols = np.asarray(x)[..., 0].sum(axis=1)
+        out = np.zeros((len(cols), self.classes), np.float32)
+        for k in range(min(self.classes, 10)):
+            out[:, k] = cols[:, max(0, 3 * k - 5):max(0, 3 * k - 2)].sum(axis=1) / 5
+        return out
+
+
+def test_a_leaning_piece_is_also_read_upright():
+    """upright_vote u: probs = (1 - u) x the reading as drawn + u x the reading of the piece
+    sheared upright (apps.segment.deslant), and the upright image is narrower."""
+    crop = np.zeros((120, 90), np.uint8)
+    for y in range(10, 110):                         # a bar leaning right, 10 px thick
+        x = int(20 + 0.5 * (110 - y))
+        crop[y, x:x + 10] = 255
+    image = drawing_to_mnist(crop)
+    item = ((0, 0, 90, 120), image, crop)
+    upright = recognize._upright(image, crop)
+    assert (upright.max(axis=0) > 0.5).sum() < (image.max(axis=0) > 0.5).sum()
+    readers = [Reader(logits_of(_ColumnLogits(10)), "cnn", upright_vote=u) for u in (0, 1, .4)]
+    p0, p1, mixed = (r.judge([item])[0].probs for r in readers)
+    assert not np.allclose(p0, p1)
+    np.testing.assert_allclose(mixed, 0.6 * p0 + 0.4 * p1, rtol=1e-5, atol=1e-7)
 
 
 @needs_reader
