@@ -129,8 +129,8 @@ FIELDS = tuple(f.name for f in dataclasses.fields(Recipe))
 
 STUDY = Recipe()
 TUNED = {
-    "ann": Recipe(model="ann", epochs=12, lr=1e-3, schedule="cosine", augment="affine+elastic",
-                  preprocess="standardize", dropout=0.2),
+    "ann": Recipe(model="ann", epochs=60, lr=1e-3, schedule="cosine", augment="affine+elastic",
+                  preprocess="standardize", dropout=0.3),
     "cnn": Recipe(model="cnn", epochs=6, lr=1e-3, schedule="cosine", augment="affine",
                   preprocess="standardize"),
     "vgg16": Recipe(model="vgg16", epochs=5, lr=5e-4, schedule="cosine", augment="affine",
