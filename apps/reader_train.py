@@ -202,13 +202,24 @@ def main(argv=None):
     val = slice(VALIDATION_START, VALIDATION_START + args.calibration)
     result = calibrate(args.study_dir or args.models_dir, reader, x_train[val], y_train[val],
                        args.seed + 3)
-    result["made_by"] = ("python -m apps.reader_train " + " ".join(
+    command = ("python -m apps.reader_train " + " ".join(
         sys.argv[1:] if argv is None else argv)).strip()
-    result["training"] = {k: getattr(args, k) for k in (
-        "traced", "font_digits", "negatives", "touching", "spans", "span_fragments", "epochs",
-        "seed")}
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    write_json(os.path.join(args.models_dir, CALIBRATION_FILE), result)
+    cal_path = os.path.join(args.models_dir, CALIBRATION_FILE)
+    if args.calibrate_only:      # the reader is the one trained before: keep how it was made
+        before = {}
+        if os.path.exists(cal_path):
+            with open(cal_path, encoding="utf-8") as fh:
+                before = json.load(fh)
+        result.update({k: before[k] for k in ("made_by", "training", "seconds") if k in before})
+        result["recalibrated_by"] = command
+        result["recalibration_seconds"] = round(time.perf_counter() - started, 1)
+    else:
+        result["made_by"] = command
+        result["training"] = {k: getattr(args, k) for k in (
+            "traced", "font_digits", "negatives", "touching", "spans", "span_fragments",
+            "epochs", "seed")}
+        result["seconds"] = round(time.perf_counter() - started, 1)
+    write_json(cal_path, result)
     print(json.dumps(result, indent=1))
     return 0
 

@@ -25,6 +25,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from .fpenv import flush_subnormals
 from .threads import num_threads
 
 CONV_CHUNK = 2 ** 20        # values of im2col per chunk (4 MB float32: the 5x5 conv's cols of
@@ -78,7 +79,8 @@ def _executor():
     key = (os.getpid(), num_threads())
     with _lock:
         if _pool_key != key:
-            _pool = ThreadPoolExecutor(max_workers=key[1], thread_name_prefix="nnlite")
+            _pool = ThreadPoolExecutor(max_workers=key[1], thread_name_prefix="nnlite",
+                                       initializer=flush_subnormals)      # fpenv.py: why
             _pool_key = key
     return _pool
 

@@ -18,6 +18,7 @@ except ImportError:                  # a declared dependency; without it BLAS is
     threadpoolctl = None
 
 from ..errors import ConfigError
+from .fpenv import flushed_subnormals
 from .malloc import keep_freed_memory
 
 _controller = None
@@ -48,13 +49,15 @@ def num_threads():
 def blas_threads(n=1):
     """Run the block with the BLAS behind NumPy limited to ``n`` threads (default 1). nnlite
     enters it around all its work (fit/predict/evaluate), so it also applies the process's
-    malloc settings once (``malloc.keep_freed_memory``)."""
+    malloc settings once (``malloc.keep_freed_memory``) and reads subnormal floats as zero in
+    this thread meanwhile (``fpenv.flushed_subnormals``)."""
     global _controller
     keep_freed_memory()
-    if threadpoolctl is None:
-        yield
-        return
-    if _controller is None:          # made on first use: it lists the BLAS libraries loaded then
-        _controller = threadpoolctl.ThreadpoolController()
-    with _controller.limit(limits=n, user_api="blas"):
-        yield
+    with flushed_subnormals():
+        if threadpoolctl is None:
+            yield
+            return
+        if _controller is None:      # made on first use: it lists the BLAS libraries loaded then
+            _controller = threadpoolctl.ThreadpoolController()
+        with _controller.limit(limits=n, user_api="blas"):
+            yield
