@@ -104,6 +104,17 @@ def boundary_columns(crop, max_boundaries=MAX_BOUNDARIES):
     return sorted(picked)
 
 
+def digit_spans(crop, digit_width=DIGIT_WIDTH):
+    """Where a piece may be cut into digits: (cuts, spans). cuts: column 0, the
+    ``boundary_columns`` and the width; spans: the (i, j) pairs of cuts as far apart as a
+    digit can be wide (``digit_width`` times the piece's height)."""
+    h, w = crop.shape
+    cuts = [0] + boundary_columns(crop) + [w]
+    spans = [(i, j) for i in range(len(cuts)) for j in range(i + 1, len(cuts))
+             if digit_width[0] * h <= cuts[j] - cuts[i] <= digit_width[1] * h]
+    return cuts, spans
+
+
 def deslant(crop):
     """``crop`` sheared so that its strokes stand upright (a row of italic digits is cut
     between the digits, not through them): (sheared crop, to_crop), where to_crop maps a box
@@ -145,19 +156,15 @@ def segment(crop, origin, judge, confidence, digit_width=DIGIT_WIDTH):
 
 def _segment(crop, origin, judge, confidence, to_crop, digit_width=DIGIT_WIDTH):
     """``segment`` on one image of the piece; to_crop maps its boxes to the piece as drawn."""
-    h, w = crop.shape
-    cuts = [0] + boundary_columns(crop) + [w]
+    cuts, candidates = digit_spans(crop, digit_width)
     spans, items = [], []
-    for i in range(len(cuts)):
-        for j in range(i + 1, len(cuts)):
-            if not digit_width[0] * h <= cuts[j] - cuts[i] <= digit_width[1] * h:
-                continue
-            part = trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0))
-            image = drawing_to_mnist(part[1]) if part else None
-            if image is not None:
-                x, y, bw, bh = to_crop(part[0])
-                spans.append((i, j))
-                items.append(((origin[0] + x, origin[1] + y, bw, bh), image, part[1]))
+    for i, j in candidates:
+        part = trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0))
+        image = drawing_to_mnist(part[1]) if part else None
+        if image is not None:
+            x, y, bw, bh = to_crop(part[0])
+            spans.append((i, j))
+            items.append(((origin[0] + x, origin[1] + y, bw, bh), image, part[1]))
     readings = judge(items) if items else []
     score = {span: (np.log(max(confidence(r), FLOOR)), r) for span, r in zip(spans, readings)}
     best = {0: (0.0, [])}                   # boundary index -> (log score, readings so far)

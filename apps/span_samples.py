@@ -23,7 +23,7 @@ from nnlite.preprocess.drawing import drawing_to_mnist
 
 from . import glyphs, synth
 from .recognize import NOT_A_DIGIT, TOUCHING
-from .segment import DIGIT_WIDTH, boundary_columns, pieces, trimmed
+from .segment import digit_spans, pieces, trimmed
 from .strokes import digit_strokes
 
 WHOLE, STRAY, STRADDLE, PART = 0.85, 0.15, 0.3, 0.6
@@ -77,20 +77,17 @@ def number_spans(drawing, extents, label):
     if len(found) != 1:
         return []
     (ox, _, _, _), _, crop = found[0]
-    h, w = crop.shape
-    cuts = [0] + boundary_columns(crop) + [w]
+    h = crop.shape[0]
+    cuts, spans = digit_spans(crop)
     out = []
-    for i in range(len(cuts)):
-        for j in range(i + 1, len(cuts)):
-            if not DIGIT_WIDTH[0] * h <= cuts[j] - cuts[i] <= DIGIT_WIDTH[1] * h:
-                continue
-            kind, k = span_kind(ox + cuts[i], ox + cuts[j], extents, label)
-            part = trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0)) if kind else None
-            if kind == "fragment" and part and part[0][2] < THIN * h:
-                continue
-            image = drawing_to_mnist(part[1]) if part else None
-            if image is not None:
-                out.append((kind, k, image))
+    for i, j in spans:
+        kind, k = span_kind(ox + cuts[i], ox + cuts[j], extents, label)
+        part = trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0)) if kind else None
+        if kind == "fragment" and part and part[0][2] < THIN * h:
+            continue
+        image = drawing_to_mnist(part[1]) if part else None
+        if image is not None:
+            out.append((kind, k, image))
     return out
 
 
