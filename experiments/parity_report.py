@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from nnlite.recipe import TUNED
+
 ENGINES = ("nnlite", "keras")
 
 
@@ -239,6 +241,16 @@ def _body(data, runs):
     return out
 
 
+def _tuned_text(model, recipe):
+    """"CNN: lr 1e-3, 30 epochs, dropout 0.3, affine augmentation" from the recipe itself."""
+    name = {"ann": "ANN", "cnn": "CNN", "vgg16": f"VGG16 (width {recipe.width:g})"}.get(
+        model, model)
+    dropout = f", dropout {recipe.dropout:g}" if recipe.dropout else ""
+    augment = recipe.augment.replace("+", " + ")
+    lr = f"{recipe.lr:.0e}".replace("e-0", "e-")
+    return f"{name}: lr {lr}, {recipe.epochs} epochs{dropout}, {augment} augmentation"
+
+
 PROTOCOLS = {
     "seed": ("seed protocol", "Adam lr 1e-4 (constant), batch 32, 5 epochs, pixels / 255, no "
              "augmentation, the models' default dropout (VGG16 0.5)"),
@@ -246,10 +258,9 @@ PROTOCOLS = {
               "`experiments/tuned.py` (`nnlite.recipe.TUNED`): batch 32; Adam with "
               "cosine decay over all steps to 1 % (Keras' `CosineDecay`, nnlite's "
               "`CosineDecay`); a standardise layer (Rescaling with MNIST's mean/std) inside the "
-              "model; ANN: lr 1e-3, 12 epochs, dropout 0.2, affine + elastic augmentation; "
-              "CNN: lr 1e-3, 6 epochs, affine augmentation; VGG16 (width 0.25): lr 5e-4, 5 "
-              "epochs, dropout 0.3, affine augmentation. The augmentation is nnlite's "
-              "`Augment` in both engines (Keras reads the batches from a `PyDataset`)"),
+              "model; " + "; ".join(_tuned_text(m, r) for m, r in TUNED.items()) + ". The "
+              "augmentation is nnlite's `Augment` in both engines (Keras reads the batches "
+              "from a `PyDataset`)"),
 }
 
 

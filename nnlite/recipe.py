@@ -131,8 +131,8 @@ STUDY = Recipe()
 TUNED = {
     "ann": Recipe(model="ann", epochs=60, lr=1e-3, schedule="cosine", augment="affine+elastic",
                   preprocess="standardize", dropout=0.3),
-    "cnn": Recipe(model="cnn", epochs=6, lr=1e-3, schedule="cosine", augment="affine",
-                  preprocess="standardize"),
+    "cnn": Recipe(model="cnn", epochs=30, lr=1e-3, schedule="cosine", augment="affine",
+                  preprocess="standardize", dropout=0.3),
     "vgg16": Recipe(model="vgg16", epochs=5, lr=5e-4, schedule="cosine", augment="affine",
                     preprocess="standardize", dropout=0.3),
 }
