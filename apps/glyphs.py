@@ -10,62 +10,18 @@ app's ``Canvas`` draws it with a brush, exactly as a person's mouse strokes are 
 Characters are rendered from a font (TrueType through pygame, or OpenCV's ``putText``),
 framed as MNIST frames a digit at four times its resolution, then thinned and walked into
 strokes (``skeleton_strokes``): what is drawn is the glyph's centre line, redrawn with a
-round brush, not the font's outline. The fonts ship with the software nnlite already
-uses: matplotlib (DejaVu, STIX, Computer Modern), pygame (FreeSans Bold), OpenCV (its
-built-in face).
+round brush, not the font's outline. The fonts, and which sets use which, are in
+``apps.fonts``.
 """
 import functools
-import os
 
 import numpy as np
 
+from .fonts import FONTS, pygame_font
 from .strokes import skeleton_strokes
 
 RENDER_PX = 128     # font size the glyphs are rendered at
 FRAME = 112         # they are traced in a frame this big (4x MNIST's), then scaled to 28
-
-# name -> ("ttf", file in matplotlib's font folder | "pygame-default") or ("opencv", (face,
-# thickness)): OpenCV's built-in face (OpenCV 5 draws its "Hershey" names with one sans-serif
-# face and its italic; older versions with the Hershey stroke fonts).
-FONTS = {
-    "dejavu-sans": ("ttf", "DejaVuSans.ttf"),
-    "dejavu-sans-bold": ("ttf", "DejaVuSans-Bold.ttf"),
-    "dejavu-sans-oblique": ("ttf", "DejaVuSans-Oblique.ttf"),
-    "dejavu-serif": ("ttf", "DejaVuSerif.ttf"),
-    "dejavu-serif-italic": ("ttf", "DejaVuSerif-Italic.ttf"),
-    "stix": ("ttf", "STIXGeneral.ttf"),
-    "stix-italic": ("ttf", "STIXGeneralItalic.ttf"),
-    "cm-roman": ("ttf", "cmr10.ttf"),
-    "cm-sans": ("ttf", "cmss10.ttf"),
-    "cm-italic": ("ttf", "cmti10.ttf"),
-    "freesans-bold": ("ttf", "pygame-default"),
-    "dejavu-mono": ("ttf", "DejaVuSansMono.ttf"),
-    "dejavu-mono-bold": ("ttf", "DejaVuSansMono-Bold.ttf"),
-    "dejavu-mono-oblique": ("ttf", "DejaVuSansMono-Oblique.ttf"),
-    "dejavu-mono-bold-oblique": ("ttf", "DejaVuSansMono-BoldOblique.ttf"),
-    "cm-typewriter": ("ttf", "cmtt10.ttf"),
-    "dejavu-sans-bold-oblique": ("ttf", "DejaVuSans-BoldOblique.ttf"),
-    "dejavu-serif-bold": ("ttf", "DejaVuSerif-Bold.ttf"),
-    "dejavu-serif-bold-italic": ("ttf", "DejaVuSerif-BoldItalic.ttf"),
-    "stix-bold": ("ttf", "STIXGeneralBol.ttf"),
-    "stix-bold-italic": ("ttf", "STIXGeneralBolIta.ttf"),
-    "cm-bold": ("ttf", "cmb10.ttf"),
-    "opencv-sans": ("opencv", ("SIMPLEX", 1)),
-    "opencv-sans-bold": ("opencv", ("SIMPLEX", 2)),
-    "opencv-italic": ("opencv", ("SCRIPT_SIMPLEX", 1)),
-}
-# The fonts a reader model may learn from, and the disjoint fonts every measurement uses
-# (DejaVu Sans Mono is the monospaced cousin of DejaVu Sans; no other family is shared).
-TRAIN_FONTS = ("dejavu-mono", "dejavu-mono-bold", "dejavu-mono-oblique",
-               "dejavu-mono-bold-oblique", "cm-typewriter", "opencv-sans", "opencv-sans-bold",
-               "opencv-italic")
-EVAL_FONTS = ("dejavu-sans", "dejavu-sans-bold", "dejavu-sans-oblique", "dejavu-serif",
-              "dejavu-serif-italic", "stix", "stix-italic", "cm-roman", "cm-sans", "cm-italic",
-              "freesans-bold")
-# Fonts in neither list, for choosing the reader's settings on faces it has never seen without
-# looking at the measurements (siblings of evaluation faces: closer to them than TRAIN_FONTS).
-DEV_FONTS = ("dejavu-sans-bold-oblique", "dejavu-serif-bold", "dejavu-serif-bold-italic",
-             "stix-bold", "stix-bold-italic", "cm-bold")
 
 # Characters a person could fairly read as a digit (O and 0, l and 1, S and 5, ...) are never
 # used as "not a digit": the sets would otherwise punish a right answer.
@@ -79,33 +35,14 @@ SHAPES = ("square", "rectangle", "triangle", "diamond", "plus", "cross", "star",
           "flat-ellipse", "hline", "grid", "smiley", "blob")
 
 
-def _font_path(file):
-    if file == "pygame-default":
-        import pygame
-        return os.path.join(os.path.dirname(pygame.__file__), pygame.font.get_default_font())
-    import matplotlib
-    return os.path.join(os.path.dirname(matplotlib.__file__), "mpl-data", "fonts", "ttf", file)
-
-
-@functools.lru_cache(maxsize=None)
-def _ttf(file):
-    import pygame
-    if not pygame.font.get_init():
-        pygame.font.init()
-    path = _font_path(file)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"font file {path} not found")
-    return pygame.font.Font(path, RENDER_PX)
-
-
 def glyph_image(font, char):
     """The character as a float32 (112, 112) image in [0, 1], framed as MNIST frames a digit
     (longer side 80 px, centre of mass in the middle), or None if it has no ink."""
     import cv2
     kind, face = FONTS[font]
-    if kind == "ttf":
+    if kind in ("ttf", "system"):
         import pygame
-        surface = _ttf(face).render(char, True, (255, 255, 255), (0, 0, 0))
+        surface = pygame_font(font, RENDER_PX).render(char, True, (255, 255, 255), (0, 0, 0))
         big = np.ascontiguousarray(pygame.surfarray.array3d(surface)[:, :, 0].T)
     else:
         name, thickness = face

@@ -2,7 +2,7 @@
 
     python -m apps.make_sets            # seconds; the same files on every run (fixed seeds)
 
-All sets use the EVALUATION fonts only (``apps.glyphs.EVAL_FONTS``); the reader model learns
+All sets use the EVALUATION fonts only (``apps.fonts.EVAL_FONTS``); the reader model learns
 from the disjoint training fonts. What each file holds:
 
     digits.npz      100 drawings of each digit 0-9, fonts in turn, jittered, any size and place
@@ -19,7 +19,7 @@ import os
 
 import numpy as np
 
-from . import glyphs, synth
+from . import fonts, synth
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 WRITERS = ("cm-italic", "freesans-bold", "dejavu-sans-oblique", "stix-italic")
@@ -32,9 +32,9 @@ def make_sets():
     writers = []
     for i, font in enumerate(WRITERS):
         writers += synth.writer_set(font, PER_WRITER_DIGIT, SEEDS["writers"] + i)
-    return {"digits": synth.digits_set(glyphs.EVAL_FONTS, 100, SEEDS["digits"]),
-            "nondigits": synth.nondigits_set(glyphs.EVAL_FONTS, 1000, SEEDS["nondigits"]),
-            "numbers": synth.numbers_set(glyphs.EVAL_FONTS, 300, SEEDS["numbers"]),
+    return {"digits": synth.digits_set(fonts.EVAL_FONTS, 100, SEEDS["digits"]),
+            "nondigits": synth.nondigits_set(fonts.EVAL_FONTS, 1000, SEEDS["nondigits"]),
+            "numbers": synth.numbers_set(fonts.EVAL_FONTS, 300, SEEDS["numbers"]),
             "writers": writers}
 
 

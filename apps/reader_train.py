@@ -9,7 +9,7 @@ digits" (one piece of ink holding two or three digits). It learns from
 - MNIST training images 0-47,999 (never the validation images 48,000-59,999): ``--traced`` of
   them traced into pen strokes and drawn on the canvas at random sizes, places and brushes, the
   rest as they are;
-- digits from the TRAINING fonts (``apps.glyphs.TRAIN_FONTS``), drawn the same way;
+- digits from the TRAINING fonts (``apps.fonts.TRAIN_FONTS``), drawn the same way;
 - generated non-digits from the training fonts: letters, symbols, shapes, scribbles, dots;
 - numbers of 2-3 touching digits, from MNIST training digits and the training fonts;
 - spans of more such numbers cut where ``apps.segment`` cuts them (``apps.span_samples``): a
@@ -39,7 +39,7 @@ from nnlite.optimizers import Adam
 from nnlite.preprocess import drawing_to_mnist, make_augment
 from nnlite.sequential import Sequential
 
-from . import glyphs, synth
+from . import fonts, synth
 from .recognize import (CALIBRATION_FILE, NOT_A_DIGIT, READER_FILE, TOUCHING, _energy,
                         _softmax)
 from .segment import pieces
@@ -51,13 +51,14 @@ VALIDATION_START = 48_000
 STUDY_MODELS = ("ann", "cnn", "vgg16")
 
 
-def reader_model(seed=0):
-    """Standardise -> Conv 16 3x3 relu -> pool -> Conv 32 3x3 relu -> pool -> Dense 64 relu ->
-    Dense 12 (0-9, "not a digit", "touching digits"); 105,996 parameters."""
+def reader_model(seed=0, width=1):
+    """Standardise -> Conv 16w 3x3 relu -> pool -> Conv 32w 3x3 relu -> pool -> Dense 64w relu
+    -> Dense 12 (0-9, "not a digit", "touching digits"); 105,996 parameters at width 1,
+    421,900 at width 2."""
     return Sequential([Rescaling(1.0 / MNIST_STD, -MNIST_MEAN / MNIST_STD),
-                       Conv2D(16, 3, padding="same", activation="relu"), MaxPool2D(2),
-                       Conv2D(32, 3, padding="same", activation="relu"), MaxPool2D(2),
-                       Flatten(), Dense(64, activation="relu"), Dense(TOUCHING + 1)],
+                       Conv2D(16 * width, 3, padding="same", activation="relu"), MaxPool2D(2),
+                       Conv2D(32 * width, 3, padding="same", activation="relu"), MaxPool2D(2),
+                       Flatten(), Dense(64 * width, activation="relu"), Dense(TOUCHING + 1)],
                       input_shape=(28, 28, 1), seed=seed, name="reader")
 
 
@@ -101,18 +102,18 @@ def training_data(x_train, y_train, traced, font_digits, negatives, touching, se
     raw = slice(traced, VALIDATION_START if raw_limit is None else traced + raw_limit)
     parts_x.append(x_train[raw].astype(np.float32) / 255.0)
     parts_y.append(y_train[raw])
-    fonts = synth.digits_set(glyphs.TRAIN_FONTS, max(1, font_digits // 10), seed + 1)
-    x, kept = drawn_images(fonts)
+    written = synth.digits_set(fonts.TRAIN_FONTS, max(1, font_digits // 10), seed + 1)
+    x, kept = drawn_images(written)
     parts_x.append(x)
-    parts_y.append(np.array([int(fonts[i].label) for i in kept]))
-    x = single_pieces(synth.nondigits_set(glyphs.TRAIN_FONTS, negatives, seed + 2))
+    parts_y.append(np.array([int(written[i].label) for i in kept]))
+    x = single_pieces(synth.nondigits_set(fonts.TRAIN_FONTS, negatives, seed + 2))
     parts_x.append(x)
     parts_y.append(np.full(len(x), NOT_A_DIGIT))
-    x = single_pieces(touching_numbers(x_train, y_train, touching, glyphs.TRAIN_FONTS, seed + 4))
+    x = single_pieces(touching_numbers(x_train, y_train, touching, fonts.TRAIN_FONTS, seed + 4))
     parts_x.append(x)
     parts_y.append(np.full(len(x), TOUCHING))
     if spans:
-        x, y = span_samples(x_train, y_train, spans, glyphs.TRAIN_FONTS, seed + 5,
+        x, y = span_samples(x_train, y_train, spans, fonts.TRAIN_FONTS, seed + 5,
                             {"digit": 1, "straddle": 2, "fragment": span_fragments},
                             mnist_limit=VALIDATION_START)
         parts_x.append(x)
@@ -121,8 +122,8 @@ def training_data(x_train, y_train, traced, font_digits, negatives, touching, se
             np.concatenate(parts_y).astype(np.int64))
 
 
-def train(x, y, epochs, seed, lr=1e-3, batch_size=64):
-    model = reader_model(seed)
+def train(x, y, epochs, seed, width=1, lr=1e-3, batch_size=64):
+    model = reader_model(seed, width)
     model.compile(Adam(lr))
     model.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=1,
               batch_transform=make_augment("affine"))
@@ -165,7 +166,8 @@ def main(argv=None):
                    help="read the study models from here instead (default: --models-dir)")
     p.add_argument("--traced", type=int, default=16_000,
                    help="MNIST training digits drawn through the canvas (default 16000)")
-    p.add_argument("--font-digits", type=int, default=4_000)
+    p.add_argument("--font-digits", type=int, default=8_000,
+                   help="digits written in the training fonts (default 8000)")
     p.add_argument("--negatives", type=int, default=24_000)
     p.add_argument("--touching", type=int, default=6_000, help="touching numbers")
     p.add_argument("--spans", type=int, default=6_000,
@@ -173,6 +175,8 @@ def main(argv=None):
     p.add_argument("--span-fragments", type=int, default=0,
                    help="fragments of one digit kept per number as 'not a digit' (default 0)")
     p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--width", type=int, default=1, choices=(1, 2, 3),
+                   help="channels and units times this (default 1: 16, 32, 64)")
     p.add_argument("--calibration", type=int, default=12_000,
                    help="MNIST validation digits for the thresholds (default all 12000)")
     p.add_argument("--seed", type=int, default=0)
@@ -197,7 +201,7 @@ def main(argv=None):
         print(f"training data: {len(x)} images ({np.sum(y == NOT_A_DIGIT)} not digits, "
               f"{np.sum(y == TOUCHING)} touching digits), "
               f"{time.perf_counter() - started:.0f} s")
-        reader = train(x, y, args.epochs, args.seed)
+        reader = train(x, y, args.epochs, args.seed, args.width)
         reader.save(reader_path)
     val = slice(VALIDATION_START, VALIDATION_START + args.calibration)
     result = calibrate(args.study_dir or args.models_dir, reader, x_train[val], y_train[val],
@@ -217,7 +221,7 @@ def main(argv=None):
         result["made_by"] = command
         result["training"] = {k: getattr(args, k) for k in (
             "traced", "font_digits", "negatives", "touching", "spans", "span_fragments",
-            "epochs", "seed")}
+            "epochs", "seed", "width")}
         result["seconds"] = round(time.perf_counter() - started, 1)
     write_json(cal_path, result)
     print(json.dumps(result, indent=1))

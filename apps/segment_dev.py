@@ -10,7 +10,7 @@ parameters ``narrow_digit``, ``span_prior``, ``widest_span``, ``reader_vote``,
 ``upright_vote``; defaults ``apps.recognize.NARROW_DIGIT``, ``SPAN_PRIOR``,
 ``apps.segment.DIGIT_WIDTH[1]``, ``READER_VOTE``, ``UPRIGHT_VOTE``); "0,1,1.1" is the dynamic programme alone, without the width and span
 priors. About a minute per setting. ``--fonts unseen`` writes the dev set in fonts that
-neither the reader's training nor the evaluation uses (``apps.glyphs.DEV_FONTS``), and reads
+neither the reader's training nor the evaluation uses (``apps.fonts.DEV_FONTS``), and reads
 font digits as well.
 """
 import argparse
@@ -20,12 +20,12 @@ import os
 from nnlite import load_model
 from nnlite.files import write_json
 
-from . import glyphs, recognize, synth
+from . import fonts, recognize, synth
 from .recognition_eval import digits_report, numbers_report
 
 DEV_NUMBERS, DEV_SEED = 400, 2031
 DEV_DIGITS = 50            # per class, with --fonts unseen
-FONT_SETS = {"training": glyphs.TRAIN_FONTS, "unseen": glyphs.DEV_FONTS}
+FONT_SETS = {"training": fonts.TRAIN_FONTS, "unseen": fonts.DEV_FONTS}
 GRID = ("0.55,0.5,1.0", "0.45,0.5,1.0", "0.55,1.0,1.0", "0.55,0.5,1.3", "0,1,1.1")
 
 
@@ -68,7 +68,7 @@ def main(argv=None):
                    metavar="NARROW,PRIOR,WIDEST[,VOTE[,UPRIGHT]]")
     p.add_argument("--fonts", choices=sorted(FONT_SETS), default="training",
                    help="write the dev set in the reader's training fonts (default) or in "
-                   "fonts neither it nor the evaluation ever uses (glyphs.DEV_FONTS; then "
+                   "fonts neither it nor the evaluation ever uses (fonts.DEV_FONTS; then "
                    f"{DEV_DIGITS} digits per class are read as well)")
     p.add_argument("--models-dir", default="models", help="the study's cnn.npz (and the "
                    "reader files, unless --reader-dir) are read from here (default: models)")

@@ -15,13 +15,13 @@ how much of each digit's width it covers:
 A fragment thinner than ``THIN`` times the piece's height is not used either, nor any
 fragment of a 1: a lone vertical stroke is a fine 1, and must keep reading as one.
 
-    x, y = span_samples(x_train, y_train, numbers=4000, fonts=glyphs.TRAIN_FONTS, seed=5)
+    x, y = span_samples(x_train, y_train, numbers=4000, fonts=fonts.TRAIN_FONTS, seed=5)
 """
 import numpy as np
 
 from nnlite.preprocess.drawing import drawing_to_mnist
 
-from . import glyphs, synth
+from . import fonts, glyphs, synth
 from .recognize import NOT_A_DIGIT, TOUCHING
 from .segment import digit_spans, pieces, trimmed
 from .strokes import digit_strokes

@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 pytest.importorskip("cv2")
 pytest.importorskip("pygame")
 
-from apps import glyphs  # noqa: E402
+from apps import fonts  # noqa: E402
 from apps.recognize import NOT_A_DIGIT, TOUCHING  # noqa: E402
 from apps.span_samples import span_kind, span_samples, touching_number  # noqa: E402
 
@@ -32,7 +32,7 @@ def test_touching_numbers_know_where_each_digit_is():
     for use_mnist in (False, True):
         x = np.zeros((1, 28, 28), np.uint8)
         x[0, 4:24, 12:16] = 255                         # a traced MNIST-like 1
-        drawing, extents, label = touching_number(rng, x, np.array([1]), glyphs.TRAIN_FONTS,
+        drawing, extents, label = touching_number(rng, x, np.array([1]), fonts.PACKAGED_TRAIN_FONTS,
                                                   use_mnist, 1)
         assert len(extents) == len(label) in (2, 3)
         lefts = [a for a, _ in extents]
@@ -45,9 +45,9 @@ def test_span_samples_are_mnist_images_with_reader_labels_and_repeat():
     rng = np.random.default_rng(0)
     x = (rng.random((20, 28, 28)) > 0.8).astype(np.uint8) * 255
     y = rng.integers(0, 10, 20)
-    a = span_samples(x, y, 12, glyphs.TRAIN_FONTS, seed=4,
+    a = span_samples(x, y, 12, fonts.PACKAGED_TRAIN_FONTS, seed=4,
                      per_number={"digit": 1, "straddle": 2, "fragment": 1}, mnist_limit=20)
-    b = span_samples(x, y, 12, glyphs.TRAIN_FONTS, seed=4,
+    b = span_samples(x, y, 12, fonts.PACKAGED_TRAIN_FONTS, seed=4,
                      per_number={"digit": 1, "straddle": 2, "fragment": 1}, mnist_limit=20)
     images, labels = a
     assert images.shape[1:] == (28, 28) and images.dtype == np.float32
