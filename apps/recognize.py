@@ -46,7 +46,7 @@ NOT_A_DIGIT = 10          # the reader's eleventh class
 TOUCHING = 11             # its twelfth: two or more digits whose ink touches
 DOT_LENGTH = 2.5          # a piece shorter than this many stroke widths is a dot
 SPLIT_ASPECT = 0.6        # only pieces wider than this times their height are cut
-SPLIT_BELIEF = 0.5        # ... when the reader gives "touching digits" at least this,
+SPLIT_BELIEF = 0.2        # ... when the reader gives "touching digits" at least this,
 SURE_PART = 0.5           # and kept when every side reads at least this surely
 UNSURE_WHOLE = 0.9        # without the reader: when the whole reads under this,
 SPLIT_MARGIN = 0.2        # and the sides at least this much more surely
@@ -112,13 +112,16 @@ class Reader:
     widest_span: how touching digits are cut (``NARROW_DIGIT``, ``SPAN_PRIOR``,
     ``apps.segment.DIGIT_WIDTH[1]``); reader_vote: the weight of the reader's digit
     probabilities against the study model's (``READER_VOTE``); upright_vote: the weight of
-    each piece's reading sheared upright (``UPRIGHT_VOTE``). ``apps.segment_dev`` compares
-    settings."""
+    each piece's reading sheared upright (``UPRIGHT_VOTE``); split_belief, sure_part: when a
+    wide piece is cut into touching digits (``SPLIT_BELIEF``, ``SURE_PART``).
+    ``apps.segment_dev`` compares settings."""
 
     def __init__(self, logits, name="cnn", reader=None, calibration=None,
                  narrow_digit=NARROW_DIGIT, span_prior=SPAN_PRIOR, widest_span=DIGIT_WIDTH[1],
-                 reader_vote=READER_VOTE, upright_vote=UPRIGHT_VOTE):
+                 reader_vote=READER_VOTE, upright_vote=UPRIGHT_VOTE, split_belief=SPLIT_BELIEF,
+                 sure_part=SURE_PART):
         self.logits, self.name = logits, name
+        self.split_belief, self.sure_part = split_belief, sure_part
         self.reader = reader
         self.narrow_digit, self.span_prior = narrow_digit, span_prior
         self.digit_width = (DIGIT_WIDTH[0], widest_span)
@@ -130,7 +133,7 @@ class Reader:
     @classmethod
     def load(cls, models_dir="models", model="cnn", **cutting):
         """The study model models_dir/<model>.npz, with the reader files beside it if present;
-        ``cutting``: narrow_digit, span_prior, widest_span, reader_vote, upright_vote."""
+        ``cutting``: the keyword settings of ``Reader`` (narrow_digit, span_prior, ...)."""
         study = load_model(os.path.join(models_dir, f"{model}.npz"))
         reader, calibration = load_reader_files(models_dir)
         return cls(logits_of(study), model, reader, calibration, **cutting)
@@ -200,9 +203,9 @@ class Reader:
         if box[2] <= SPLIT_ASPECT * box[3]:
             return [whole]
         if whole.touching is not None:
-            if whole.touching < SPLIT_BELIEF:
+            if whole.touching < self.split_belief:
                 return [whole]
-            needed = SURE_PART
+            needed = self.sure_part
         elif whole.digit is None or whole.confidence >= UNSURE_WHOLE:
             return [whole]
         else:

@@ -214,6 +214,32 @@ def test_reader_vote_weighs_the_readers_digit_probabilities():
         assert reading.digit == (5 if vote == 1.0 else 3)
 
 
+def test_split_belief_and_sure_part_decide_when_a_piece_is_cut(monkeypatch):
+    """A wide piece is cut only when the reader's "touching digits" belief reaches
+    split_belief, and the cut kept only when every digit reads at least sure_part surely."""
+    probs = np.eye(10, dtype=np.float32)
+    box, image = (0, 0, 120, 60), np.zeros((28, 28), np.float32)
+    crop = np.zeros((60, 120), np.uint8)
+    whole = recognize.DigitReading(None, probs[8], box, image, "not one digit", not_digit=1.0,
+                                   touching=0.3)
+    parts = [recognize.DigitReading(8, probs[8], (0, 0, 60, 60), image, not_digit=0.1),
+             recognize.DigitReading(0, probs[0], (60, 0, 60, 60), image, not_digit=0.7)]
+    monkeypatch.setattr(recognize, "segment", lambda *args: (parts, -1.0))
+    cases = {(0.5, 0.5): [whole], (0.2, 0.5): [whole], (0.2, 0.25): parts, (0.4, 0.25): [whole]}
+    for (belief, sure), expected in cases.items():
+        reader = Reader(logits_of(_ColumnLogits(10)), "cnn", split_belief=belief, sure_part=sure)
+        assert reader._split((box, image, crop), whole) == expected, (belief, sure)
+
+
+def test_dev_settings_parse_by_position_and_by_name():
+    from apps.segment_dev import DEFAULTS, setting
+    assert setting("0.45,0.5,1.1") == {**DEFAULTS, "narrow_digit": 0.45, "widest_span": 1.1}
+    assert setting("sure_part=0.25") == {**DEFAULTS, "sure_part": 0.25}
+    for bad in ("0.5", "0.5,nope=1", "1,2,3,4,5,6", "sure_part=x"):
+        with pytest.raises(Exception, match="bad setting"):
+            setting(bad)
+
+
 class _ColumnLogits:
     """A stand-in model whose logit k is the ink in the image's columns 3k-5 .. 3k-3: it
     tells a leaning bar from an upright one."""
