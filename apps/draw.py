@@ -15,7 +15,8 @@ by posting events; ``run`` is only the loop around it:
 Reading a drawing: ``apps.recognize`` (the one reading function, also used by the tests and
 the measuring scripts) finds the digits left to right, splits touching ones, lets the chosen
 model read them and says "not a digit" for letters, symbols, shapes, scribbles and dots.
-The explain (E) and teach (T) views live in ``apps.modes``.
+The explain (E) and teach (T) views live in ``apps.modes``; mouse and keys are routed to
+the App's actions by ``apps.controls``.
 """
 import os
 import time
@@ -23,6 +24,7 @@ from collections import deque
 
 from . import view
 from .canvas import Canvas
+from .controls import Controls
 from .model_slots import discover, first_ready
 from .modes import ExplainMode, SaveMode, TeachMode
 from .reading import Reading, focus_index
@@ -35,7 +37,7 @@ DEFAULT_BRUSH = 34      # px on the 448 canvas: a digit drawn to fill it (about 
 BRUSH_RANGE = (4, 120)
 
 
-class App:
+class App(Controls):
     def __init__(self, models_dir="models", save_dir="my_digits", model="cnn",
                  canvas_size=448, brush=DEFAULT_BRUSH, features=False, taught_dir="my_models"):
         os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
@@ -74,81 +76,6 @@ class App:
     @property
     def show_features(self):
         return self.panel == "features"
-
-    # -- events ------------------------------------------------------------------------------
-    def handle(self, event):
-        pg = self.pg
-        if event.type == pg.QUIT:
-            self.running = False
-        elif event.type == pg.MOUSEBUTTONDOWN:
-            self._mouse_down(event)
-        elif event.type == pg.MOUSEMOTION:
-            if self.canvas.drawing:
-                if getattr(event, "buttons", (1,))[0]:
-                    self.canvas.extend(self._to_canvas(event.pos))
-                    self.dirty = True
-                else:    # the button came up where we could not see it (outside the window)
-                    self._end_stroke()
-        elif event.type == pg.MOUSEBUTTONUP:
-            if event.button == 1:
-                self._end_stroke()
-        elif event.type == pg.KEYDOWN:
-            self._key(event)
-
-    def _to_canvas(self, pos):
-        return pos[0] - self.view.canvas_rect.left, pos[1] - self.view.canvas_rect.top
-
-    def _mouse_down(self, event):
-        if event.button == 3:
-            self.do("clear")
-            return
-        if event.button != 1:
-            return
-        for rect, action, _ in self.view.buttons(self):
-            if rect.collidepoint(event.pos):
-                self.do(action)
-                return
-        for rect, index in self.view.thumbnails(self):
-            if rect.collidepoint(event.pos):
-                self.select_digit(index)
-                return
-        if self.view.canvas_rect.collidepoint(event.pos):
-            self.focus_pinned = False
-            if self.saving.labels is not None:    # drawing again closes the save prompt
-                self.saving.cancel()
-            self.canvas.begin(self._to_canvas(event.pos), self.brush)
-            self.dirty = True
-
-    def _end_stroke(self):
-        if self.canvas.end():
-            self.read()
-
-    def _key(self, event):
-        pg, key = self.pg, event.key
-        digit = _digit_of(pg, key)
-        if self.saving.labels is not None:      # the save prompt takes digits, Enter, Esc
-            self.saving.key(key, digit)
-            return
-        if self.teaching.state == "asking":      # the teach prompt takes one digit, or Esc
-            if digit is not None:
-                self.teaching.start(digit)
-            elif key == pg.K_ESCAPE:
-                self.teaching.cancel()
-            return
-        if self.panel == "explain" and digit is not None:   # the class the user expected
-            self.explainer.choose(digit)
-            return
-        actions = {pg.K_c: "clear", pg.K_z: "undo", pg.K_f: "features", pg.K_e: "explain",
-                   pg.K_t: "teach", pg.K_s: "save"}
-        if digit is not None and 1 <= digit <= len(self.slots):
-            self.do(f"model:{digit - 1}")
-        elif key in actions:
-            self.do(actions[key])
-        elif key in (pg.K_LEFTBRACKET, pg.K_RIGHTBRACKET):
-            step = max(2, self.brush // 6)
-            self.set_brush(self.brush + (step if key == pg.K_RIGHTBRACKET else -step))
-        elif key in (pg.K_ESCAPE, pg.K_q):
-            self.running = False
 
     # -- actions (keys and buttons) --------------------------------------------------------------
     def do(self, action):
@@ -287,11 +214,3 @@ class App:
             self.pg.display.flip()
             clock.tick(fps)
         self.pg.quit()
-
-
-def _digit_of(pg, key):
-    if pg.K_0 <= key <= pg.K_9:
-        return key - pg.K_0
-    keypad = [pg.K_KP0, pg.K_KP1, pg.K_KP2, pg.K_KP3, pg.K_KP4, pg.K_KP5, pg.K_KP6, pg.K_KP7,
-              pg.K_KP8, pg.K_KP9]
-    return keypad.index(key) if key in keypad else None

@@ -12,7 +12,8 @@ import os
 import numpy as np
 
 from .blas import one_blas_thread
-from .recognize import Reader, logits_of
+from .digit_reading import logits_of
+from .recognize import Reader
 
 NNLITE_MODELS = [("ann", "ANN"), ("cnn", "CNN"), ("vgg16", "VGG16")]
 

@@ -40,8 +40,8 @@ from nnlite.preprocess import drawing_to_mnist, make_augment
 from nnlite.sequential import Sequential
 
 from . import fonts, synth
-from .recognize import (CALIBRATION_FILE, NOT_A_DIGIT, READER_FILE, TOUCHING, _energy,
-                        _softmax)
+from .digit_reading import _energy, _softmax
+from .recognize import CALIBRATION_FILE, NOT_A_DIGIT, READER_FILE, TOUCHING
 from .segment import pieces
 from .span_samples import span_samples, touching_number
 

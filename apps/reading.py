@@ -4,7 +4,7 @@ import numpy as np
 
 
 class Reading:
-    """What the model made of the canvas: digits [apps.recognize.DigitReading] left to right,
+    """What the model made of the canvas: digits [apps.digit_reading.DigitReading] left to right,
     probs (n, 10), labels (int, or None for "not a digit"), latency per digit."""
 
     def __init__(self, digits, latency_ms, model_label):

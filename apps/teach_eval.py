@@ -25,9 +25,10 @@ from nnlite.datasets import load_mnist
 from nnlite.files import write_json
 
 from . import synth
+from .digit_reading import logits_of
 from .make_sets import DATA_DIR, PER_WRITER_DIGIT
 from .modes import REPLAY_UPTO
-from .recognize import Reader, load_reader_files, logits_of
+from .recognize import Reader, load_reader_files
 from .segment import pieces
 from .teach import LEARNING_RATE, STEPS, Teacher
 

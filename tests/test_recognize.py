@@ -18,9 +18,10 @@ pytest.importorskip("pygame")
 
 from apps import make_sets, synth  # noqa: E402
 from apps.canvas import render  # noqa: E402
+from apps.digit_reading import DigitReading, logits_of  # noqa: E402
 from apps.explain import explain  # noqa: E402
 from apps import recognize  # noqa: E402
-from apps.recognize import READER_FILE, Reader, logits_of, read_canvas  # noqa: E402
+from apps.recognize import READER_FILE, Reader, read_canvas  # noqa: E402
 from apps import segment as seg  # noqa: E402
 from apps.segment import pieces  # noqa: E402
 from apps.strokes import digit_strokes, place  # noqa: E402
@@ -220,10 +221,10 @@ def test_split_belief_and_sure_part_decide_when_a_piece_is_cut(monkeypatch):
     probs = np.eye(10, dtype=np.float32)
     box, image = (0, 0, 120, 60), np.zeros((28, 28), np.float32)
     crop = np.zeros((60, 120), np.uint8)
-    whole = recognize.DigitReading(None, probs[8], box, image, "not one digit", not_digit=1.0,
-                                   touching=0.3)
-    parts = [recognize.DigitReading(8, probs[8], (0, 0, 60, 60), image, not_digit=0.1),
-             recognize.DigitReading(0, probs[0], (60, 0, 60, 60), image, not_digit=0.7)]
+    whole = DigitReading(None, probs[8], box, image, "not one digit", not_digit=1.0,
+                         touching=0.3)
+    parts = [DigitReading(8, probs[8], (0, 0, 60, 60), image, not_digit=0.1),
+             DigitReading(0, probs[0], (60, 0, 60, 60), image, not_digit=0.7)]
     monkeypatch.setattr(recognize, "segment", lambda *args: (parts, -1.0))
     cases = {(0.5, 0.5): [whole], (0.2, 0.5): [whole], (0.2, 0.25): parts, (0.4, 0.25): [whole]}
     for (belief, sure), expected in cases.items():
