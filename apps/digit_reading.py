@@ -4,7 +4,7 @@ model's logits into it: ``logits_of`` (a model as a logits function), ``_softmax
 """
 import numpy as np
 
-from .blas import one_blas_thread
+from nnlite.ops.threads import blas_threads
 
 
 class DigitReading:
@@ -39,7 +39,7 @@ class DigitReading:
 def logits_of(model):
     """(N, 28, 28) float32 -> (N, 10) logits, for an nnlite model (one BLAS thread: tiny)."""
     def logits(x):
-        with one_blas_thread():
+        with blas_threads(1):
             return model.predict(np.asarray(x, np.float32)[..., None])
     return logits
 

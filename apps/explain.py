@@ -20,8 +20,7 @@ import time
 import numpy as np
 
 from nnlite.callbacks import Observer
-
-from .blas import one_blas_thread
+from nnlite.ops.threads import blas_threads
 
 
 class _Watch(Observer):
@@ -56,7 +55,7 @@ def explain(model, image, expected=None):
     """Explain an nnlite model's reading of ``image`` (28, 28) float in [0, 1].
 
     expected: the class the user expected (default: the runner-up class)."""
-    with one_blas_thread():      # one small image: a second BLAS thread only costs
+    with blas_threads(1):      # one small image: a second BLAS thread only costs
         return _explain(model, image, expected)
 
 

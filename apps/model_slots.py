@@ -11,7 +11,8 @@ import os
 
 import numpy as np
 
-from .blas import one_blas_thread
+from nnlite.ops.threads import blas_threads
+
 from .digit_reading import logits_of
 from .recognize import Reader
 
@@ -62,7 +63,7 @@ class ModelSlot:
         if self.kind == "keras":
             out = np.asarray(self.model(x, training=False))
         else:
-            with one_blas_thread():
+            with blas_threads(1):
                 out = self.model.predict_proba(x)
         if out.ndim != 2 or out.shape[1] != 10:
             raise ValueError(f"model outputs shape {out.shape}, expected (N, 10)")
@@ -97,7 +98,7 @@ class ModelSlot:
                 maps.append((name, np.transpose(out[0], (2, 0, 1))))
                 if len(maps) == n_blocks:
                     break
-            with one_blas_thread():
+            with blas_threads(1):
                 out = layer.forward(out, training=False)
         return maps
 

@@ -25,10 +25,9 @@ import re
 import numpy as np
 
 from nnlite.layers import BatchNormalization
+from nnlite.ops.threads import blas_threads
 from nnlite.optimizers import Adam
 from nnlite.preprocess import Augment
-
-from .blas import one_blas_thread
 
 STEPS = 24                # at most this many optimizer steps per taught drawing,
 MIN_STEPS = 4             # at least this many,
@@ -100,7 +99,7 @@ class Teacher:
         return taken >= self.steps or (taken >= MIN_STEPS and self.after[self.label] >= SURE)
 
     def probs(self):
-        with one_blas_thread():
+        with blas_threads(1):
             return self.model.predict_proba(self.image[None, :, :, None])[0]
 
     def _loss(self, probs):
@@ -120,7 +119,9 @@ class Teacher:
     def step(self):
         """One optimizer step; returns the drawing's loss after it."""
         x, y = self.batch()
-        with frozen_batchnorm(self.model), without_l2(self.model), one_blas_thread():
+        # blas_threads also reads subnormal floats as zero here: a tuned CNN's near-zero kernels
+        # made one step 8x slower without it (nnlite/ops/fpenv.py).
+        with frozen_batchnorm(self.model), without_l2(self.model), blas_threads(1):
             loss, _ = self.model.train_step(x, y)
         self.batch_losses.append(float(loss))
         self.after = self.probs()
