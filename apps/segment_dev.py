@@ -25,13 +25,13 @@ from nnlite.datasets import load_mnist
 from nnlite.files import write_json
 
 from . import fonts, recognize, synth
+from .reader_train import VALIDATION_START
 from .recognition_eval import digits_report, nondigits_report, numbers_report
 from .segment import DIGIT_WIDTH
 
 DEV_NUMBERS, DEV_SEED = 400, 2031
 DEV_DIGITS = 50            # per class, with --fonts unseen
 DEV_NONDIGITS, DEV_MNIST = 400, 1000     # with --fonts unseen
-VALIDATION_START = 48_000  # MNIST training images from here on are validation digits
 FONT_SETS = {"training": fonts.TRAIN_FONTS, "unseen": fonts.DEV_FONTS}
 GRID = ("0.55,0.5,1.0", "0.45,0.5,1.0", "0.55,1.0,1.0", "0.55,0.5,1.3", "0,1,1.1")
 POSITIONAL = ("narrow_digit", "span_prior", "widest_span", "reader_vote", "upright_vote")
