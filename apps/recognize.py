@@ -6,12 +6,13 @@
 
 How (one call, a few milliseconds for a digit):
 1. ``nnlite.preprocess.split_digits`` finds the pieces of ink, left to right, each turned into
-   an MNIST-style 28x28 image; a small piece next to a big one (a 5's detached bar) joins it
-   (``apps.segment.pieces``).
+   an MNIST-style 28x28 image and a crop holding only its own ink; a small piece next to a
+   big one (a 5's detached bar) joins it (``apps.segment.pieces``).
 2. A piece the reader takes for touching digits (and without the reader: one wider than a
    digit, read unsurely) is read as a row of digits (``apps.segment.segment``): every span
-   between two likely boundaries, cut upright and as drawn, is read, and the row whose spans
-   read surest together is kept when every span reads as a digit.
+   between two likely boundaries, cut upright and as drawn and without the small bits of its
+   neighbours the cut leaves in it, is read, and the row whose spans read surest together is
+   kept when every span reads as a digit.
 3. The study model (models/<model>.npz, 10 logits) gives each piece its probabilities, averaged
    with the reader's digit probabilities when the reader is there (and, with
    ``upright_vote``, with the piece read sheared upright by its own slant). The
@@ -38,7 +39,7 @@ from nnlite.errors import InputError
 from nnlite.preprocess.drawing import drawing_to_mnist, stroke_width
 
 from .digit_reading import DigitReading, _energy, _softmax, logits_of
-from .segment import DIGIT_WIDTH, SMALL, deslant, pieces, segment
+from .segment import DIGIT_WIDTH, EDGE_BITS, SMALL, deslant, pieces, segment
 
 READER_FILE = "reader.npz"
 CALIBRATION_FILE = "reader-calibration.json"
@@ -51,6 +52,7 @@ SURE_PART = 0.5           # and kept when every side reads at least this surely
 UNSURE_WHOLE = 0.9        # without the reader: when the whole reads under this,
 SPLIT_MARGIN = 0.2        # and the sides at least this much more surely
 NARROW_DIGIT = 0.55       # a span narrower than this times the piece's height is thin for
+NARROW_ZERO = 1           # 1: a narrow 0 is not thin for a digit either (a 0 may be tall)
 SPAN_PRIOR = 0.5          # a digit other than 1; each span's score is multiplied by this
 READER_VOTE = 0.5         # weight of the reader's digit probabilities in ``probs``
 UPRIGHT_VOTE = 0.0        # weight of each piece read sheared upright too (0: read as drawn only)
@@ -66,14 +68,18 @@ class Reader:
     ``apps.segment.DIGIT_WIDTH[1]``); reader_vote: the weight of the reader's digit
     probabilities against the study model's (``READER_VOTE``); upright_vote: the weight of
     each piece's reading sheared upright (``UPRIGHT_VOTE``); split_belief, sure_part: when a
-    wide piece is cut into touching digits (``SPLIT_BELIEF``, ``SURE_PART``).
+    wide piece is cut into touching digits (``SPLIT_BELIEF``, ``SURE_PART``); edge_bits: the
+    largest share of a span's ink that is dropped as a neighbour's bit
+    (``apps.segment.without_edge_bits``).
     ``apps.segment_dev`` compares settings."""
 
     def __init__(self, logits, name="cnn", reader=None, calibration=None,
                  narrow_digit=NARROW_DIGIT, span_prior=SPAN_PRIOR, widest_span=DIGIT_WIDTH[1],
                  reader_vote=READER_VOTE, upright_vote=UPRIGHT_VOTE, split_belief=SPLIT_BELIEF,
-                 sure_part=SURE_PART):
+                 sure_part=SURE_PART, edge_bits=EDGE_BITS, narrow_zero=NARROW_ZERO):
         self.logits, self.name = logits, name
+        self.edge_bits = edge_bits
+        self.thin = (0, 1) if narrow_zero else (1,)
         self.split_belief, self.sure_part = split_belief, sure_part
         self.reader = reader
         self.narrow_digit, self.span_prior = narrow_digit, span_prior
@@ -164,7 +170,7 @@ class Reader:
         else:
             needed = whole.confidence + SPLIT_MARGIN
         readings, _ = segment(crop, box[:2], self.judge, self._span_score_of(box[3]),
-                              self.digit_width)
+                              self.digit_width, self.edge_bits)
         if len(readings) < 2 or min(r.confidence for r in readings) < needed:
             return [whole]
         return readings
@@ -177,7 +183,7 @@ class Reader:
         narrow = self.narrow_digit * height
 
         def score(reading):
-            squeeze = 1.0 if reading.digit == 1 or reading.box[2] >= narrow else \
+            squeeze = 1.0 if reading.digit in self.thin or reading.box[2] >= narrow else \
                 (reading.box[2] / narrow) ** 2
             return reading.confidence * squeeze * self.span_prior
         return score

@@ -23,29 +23,38 @@ DIGIT_WIDTH = (0.12, 1.0)  # a digit's span: this many times the piece's height,
 FLOOR = 1e-6               # a span read as "not a digit" scores this (a log of 0 is no order)
 SMALL = 0.45               # a piece under this fraction of the tallest piece's height is small
 ATTACH_GAP = 0.25          # a small piece this close (x the big piece's height) is part of it
+EDGE_BITS = 0.1            # a span's bit of ink cut off a neighbour: at most this share of it
 
 
 def pieces(image):
     """The pieces of ink of a canvas, left to right: [(box (x, y, w, h), (28, 28) input,
     crop of the canvas)]. ``split_digits``'s pieces, except that a small piece (a detached bar
     of a 5, a stray dot) lying next to a big one is joined to it."""
-    found = [[box, img] for box, img in split_digits(image)]
+    found = [list(p) for p in split_digits(image, with_ink=True)]
     if len(found) > 1:
-        tallest = max(box[3] for box, _ in found)
+        tallest = max(p[0][3] for p in found)
         big = [p for p in found if p[0][3] >= SMALL * tallest]
         kept = list(big)
         for piece in (p for p in found if p[0][3] < SMALL * tallest):
             near = min(big, key=lambda b: _gap(b[0], piece[0]))
             if _gap(near[0], piece[0]) <= ATTACH_GAP * near[0][3]:
-                near[0], near[1] = _union(near[0], piece[0]), None
+                box = _union(near[0], piece[0])
+                near[:] = box, None, _ink_of(box, near, piece)
             else:
                 kept.append(piece)
         found = sorted(kept, key=lambda p: p[0][0] + p[0][2] / 2)
-    out = []
-    for (x, y, w, h), img in found:
-        crop = image[y:y + h, x:x + w]
-        img = drawing_to_mnist(crop) if img is None else img
-        out.append(((x, y, w, h), img, crop))
+    # A piece's crop is its own ink: a neighbour reaching into its box (an italic digit's
+    # tail) would otherwise be cut and read as a digit of it.
+    return [(box, drawing_to_mnist(ink) if img is None else img, ink)
+            for box, img, ink in found]
+
+
+def _ink_of(box, *parts):
+    """The ink of ``parts`` ([box, image, ink] each) drawn in one crop covering ``box``."""
+    out = np.zeros((box[3], box[2]), np.uint8)
+    for (x, y, w, h), _, ink in parts:
+        window = out[y - box[1]:y - box[1] + h, x - box[0]:x - box[0] + w]
+        np.maximum(window, ink, out=window)
     return out
 
 
@@ -139,27 +148,55 @@ def deslant(crop):
     return sheared, to_crop
 
 
-def segment(crop, origin, judge, confidence, digit_width=DIGIT_WIDTH):
+def without_edge_bits(span, left_cut, right_cut, share=EDGE_BITS):
+    """``span`` (uint8, a column range of a piece) without the bits of a neighbouring digit
+    that a cut left in it: the separate pieces of ink (8-connected) that touch a side where
+    the piece was cut (``left_cut``, ``right_cut``), hold at most ``share`` of its ink and
+    are under half its height (a whole digit beside the cut is kept).
+    A span cut from "40959" keeps its 0, not the 0 with the 4's bar end and the 9's edge."""
+    if share <= 0 or not (left_cut or right_cut):
+        return span
+    import cv2
+    ink = (span > INK_LEVEL).astype(np.uint8)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    if n <= 2:
+        return span
+    total = stats[1:, cv2.CC_STAT_AREA].sum()
+    h, w = span.shape
+    drop = [k for k in range(1, n) if stats[k, cv2.CC_STAT_AREA] <= share * total
+            and stats[k, cv2.CC_STAT_HEIGHT] < h / 2
+            and ((left_cut and stats[k, cv2.CC_STAT_LEFT] == 0)
+                 or (right_cut and stats[k, cv2.CC_STAT_LEFT] + stats[k, cv2.CC_STAT_WIDTH] == w))]
+    if not drop:
+        return span
+    return np.where(np.isin(labels, drop), 0, span).astype(span.dtype)
+
+
+def segment(crop, origin, judge, confidence, digit_width=DIGIT_WIDTH, edge_bits=EDGE_BITS):
     """The best reading of ``crop`` (a piece of ink at canvas position ``origin``) as a row
     of digits: (readings left to right, sum of log confidences), or ([], -inf) when no
     sequence of digit-wide spans covers it. The piece is cut upright and as drawn; the
     surer of the two readings is kept.
 
     judge: [(box, image28, crop)] -> [reading], one batch; confidence: reading -> [0, 1];
-    digit_width: (narrowest, widest) span, times the piece's height."""
+    digit_width: (narrowest, widest) span, times the piece's height; edge_bits: see
+    ``without_edge_bits``."""
     upright, to_crop = deslant(crop)
-    found = [_segment(crop, origin, judge, confidence, lambda box: box, digit_width)]
+    found = [_segment(crop, origin, judge, confidence, lambda box: box, digit_width, edge_bits)]
     if upright is not crop:
-        found.append(_segment(upright, origin, judge, confidence, to_crop, digit_width))
+        found.append(_segment(upright, origin, judge, confidence, to_crop, digit_width,
+                              edge_bits))
     return max(found, key=lambda f: f[1])
 
 
-def _segment(crop, origin, judge, confidence, to_crop, digit_width=DIGIT_WIDTH):
+def _segment(crop, origin, judge, confidence, to_crop, digit_width=DIGIT_WIDTH,
+             edge_bits=EDGE_BITS):
     """``segment`` on one image of the piece; to_crop maps its boxes to the piece as drawn."""
     cuts, candidates = digit_spans(crop, digit_width)
     spans, items = [], []
     for i, j in candidates:
-        part = trimmed(crop[:, cuts[i]:cuts[j]], (cuts[i], 0))
+        span = without_edge_bits(crop[:, cuts[i]:cuts[j]], i > 0, j < len(cuts) - 1, edge_bits)
+        part = trimmed(span, (cuts[i], 0))
         image = drawing_to_mnist(part[1]) if part else None
         if image is not None:
             x, y, bw, bh = to_crop(part[0])

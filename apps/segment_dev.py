@@ -38,7 +38,8 @@ POSITIONAL = ("narrow_digit", "span_prior", "widest_span", "reader_vote", "uprig
 DEFAULTS = {"narrow_digit": recognize.NARROW_DIGIT, "span_prior": recognize.SPAN_PRIOR,
             "widest_span": DIGIT_WIDTH[1], "reader_vote": recognize.READER_VOTE,
             "upright_vote": recognize.UPRIGHT_VOTE, "split_belief": recognize.SPLIT_BELIEF,
-            "sure_part": recognize.SURE_PART}
+            "sure_part": recognize.SURE_PART, "edge_bits": recognize.EDGE_BITS,
+            "narrow_zero": recognize.NARROW_ZERO}
 
 
 def setting(text):

@@ -170,6 +170,12 @@ def write_number(shapes, label, rng, size=448, touching=False, kind="number"):
         cursor = left + hi * scale
     pts = np.vstack(strokes)
     lo, hi = pts.min(axis=0), pts.max(axis=0)
+    need = float((hi - lo).max()) + brush
+    if need > size:          # wide glyphs and gaps can outgrow the canvas: shrink to fit
+        f = size / need
+        strokes = [lo + (s - lo) * f for s in strokes]
+        brush = max(3, int(brush * f))
+        hi = lo + (hi - lo) * f
     room = np.maximum(size - (hi - lo) - brush, 0)
     shift = rng.uniform(0, 1, 2) * room + brush / 2 - lo
     return Drawing([s + shift for s in strokes], brush, size, label, kind)

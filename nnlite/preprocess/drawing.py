@@ -147,11 +147,13 @@ def drawing_to_mnist(image, normalise_width=True):
     return np.clip(out, 0.0, 1.0)
 
 
-def split_digits(image, min_area_ratio=0.02):
+def split_digits(image, min_area_ratio=0.02, with_ink=False):
     """The digits of a drawing, left to right.
 
     image: uint8 (H, W), white ink on black.
-    Returns a list of ((x, y, w, h), float32 (28, 28)) pairs; [] for a blank image. Ink is
+    Returns a list of ((x, y, w, h), float32 (28, 28)) pairs; [] for a blank image. With
+    ``with_ink``, triples whose third item is the digit's own ink, uint8 (h, w): its box of
+    the image with any other digit's ink in that box blanked. Ink is
     dilated by about 2 % of the image size so a digit drawn in strokes that nearly touch stays
     one piece; pieces overlapping horizontally by over half the narrower one's width are one
     digit. Pieces with under ``min_area_ratio`` of the largest piece's ink are specks, dropped.
@@ -191,7 +193,7 @@ def split_digits(image, min_area_ratio=0.02):
         digit = drawing_to_mnist(piece.astype(np.uint8))
         if digit is not None:
             bbox = (int(left + gx0 + x0), int(top + gy0 + y0), int(x1 - x0), int(y1 - y0))
-            digits.append((bbox, digit))
+            digits.append((bbox, digit, piece.astype(np.uint8)) if with_ink else (bbox, digit))
     digits.sort(key=lambda d: d[0][0] + d[0][2] / 2)
     return digits
 
