@@ -1,6 +1,6 @@
 """One digit of a canvas as read (``DigitReading``), and the scoring helpers that turn a
-model's logits into it: ``logits_of`` (a model as a logits function), ``_softmax`` and
-``_energy`` (logsumexp of the logits). ``apps.recognize`` reads canvases with them.
+model's logits into it: ``logits_of`` (a model as a logits function) and ``energy``
+(logsumexp of the logits); probabilities come from ``nnlite.activations.softmax``. ``apps.recognize`` reads canvases with them.
 """
 import numpy as np
 
@@ -44,11 +44,6 @@ def logits_of(model):
     return logits
 
 
-def _softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-def _energy(z):
+def energy(z):
     top = z.max(axis=1)
     return top + np.log(np.exp(z - top[:, None]).sum(axis=1))

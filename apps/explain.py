@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from nnlite.activations import softmax
 from nnlite.callbacks import Observer
 from nnlite.ops.threads import blas_threads
 
@@ -65,7 +66,7 @@ def _explain(model, image, expected):
     pixels = _Watch()
     with model.observing(pixels):   # watched from the forward on: the layer-by-layer path
         logits = model.forward(np.concatenate([x, x]), training=False)
-        probs = _softmax(logits[0].astype(np.float64))
+        probs = softmax(logits[0].astype(np.float64))
         order = np.argsort(-probs)
         predicted = int(order[0])
         expected = int(order[1]) if expected is None else int(expected)
@@ -85,8 +86,3 @@ def _explain(model, image, expected):
     ms = (time.perf_counter() - start) * 1000
     return Explanation(predicted, expected, probs.astype(np.float32), saliency,
                        norms.rows[::-1], loss, ms)
-
-
-def _softmax(z):
-    e = np.exp(z - z.max())
-    return e / e.sum()

@@ -11,6 +11,7 @@ import os
 
 import numpy as np
 
+from nnlite.activations import softmax
 from nnlite.ops.threads import blas_threads
 
 from .digit_reading import logits_of
@@ -68,7 +69,7 @@ class ModelSlot:
         if out.ndim != 2 or out.shape[1] != 10:
             raise ValueError(f"model outputs shape {out.shape}, expected (N, 10)")
         if not (np.all(out >= 0) and np.allclose(out.sum(axis=1), 1, atol=1e-3)):
-            out = _softmax(out)   # the model gives logits
+            out = softmax(out)   # the model gives logits
         return out
 
     def reader(self, reader_model=None, calibration=None):
@@ -101,12 +102,6 @@ class ModelSlot:
             with blas_threads(1):
                 out = layer.forward(out, training=False)
         return maps
-
-
-def _softmax(z):
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def _short(exc):

@@ -32,6 +32,7 @@ import time
 import numpy as np
 
 from nnlite import load_model
+from nnlite.activations import softmax
 from nnlite.datasets import MNIST_MEAN, MNIST_STD, load_mnist
 from nnlite.files import write_json
 from nnlite.layers import Conv2D, Dense, Flatten, MaxPool2D, Rescaling
@@ -40,7 +41,7 @@ from nnlite.preprocess import drawing_to_mnist, make_augment
 from nnlite.sequential import Sequential
 
 from . import fonts, synth
-from .digit_reading import _energy, _softmax
+from .digit_reading import energy
 from .recognize import CALIBRATION_FILE, NOT_A_DIGIT, READER_FILE, TOUCHING
 from .segment import pieces
 from .span_samples import span_samples, touching_number
@@ -134,7 +135,7 @@ def calibrate(models_dir, reader, x_val, y_val, seed):
     """Thresholds from MNIST validation digits drawn on the canvas -> the calibration dict."""
     drawings = synth.mnist_drawings(x_val, y_val, seed, kind="mnist-validation")
     x, _ = drawn_images(drawings)
-    not_digit = _softmax(reader.predict(x[..., None]).astype(np.float64))[:, NOT_A_DIGIT:].sum(1)
+    not_digit = softmax(reader.predict(x[..., None]).astype(np.float64))[:, NOT_A_DIGIT:].sum(1)
     reader_cut = float(np.quantile(not_digit, 1 - READER_SHARE))
     flagged = not_digit > reader_cut
     energy_below, union = {}, {}
@@ -142,9 +143,9 @@ def calibrate(models_dir, reader, x_val, y_val, seed):
         path = os.path.join(models_dir, f"{name}.npz")
         if not os.path.exists(path):
             continue
-        energy = _energy(load_model(path).predict(x[..., None]).astype(np.float64))
-        energy_below[name] = float(np.quantile(energy, ENERGY_SHARE))
-        union[name] = float(np.mean(flagged | (energy < energy_below[name])))
+        energies = energy(load_model(path).predict(x[..., None]).astype(np.float64))
+        energy_below[name] = float(np.quantile(energies, ENERGY_SHARE))
+        union[name] = float(np.mean(flagged | (energies < energy_below[name])))
     return {
         "validation": f"MNIST training images {VALIDATION_START}-"
                       f"{VALIDATION_START + len(x_val) - 1} traced and drawn on the canvas "

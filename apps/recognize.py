@@ -35,10 +35,11 @@ import os
 import numpy as np
 
 from nnlite import load_model
+from nnlite.activations import softmax
 from nnlite.errors import InputError
 from nnlite.preprocess.drawing import drawing_to_mnist, stroke_width
 
-from .digit_reading import DigitReading, _energy, _softmax, logits_of
+from .digit_reading import DigitReading, energy as energy_of, logits_of
 from .segment import DIGIT_WIDTH, EDGE_BITS, SMALL, deslant, pieces, segment
 
 READER_FILE = "reader.npz"
@@ -104,7 +105,7 @@ class Reader:
             return []
         x = np.stack([img for _, img, _ in items]).astype(np.float32)
         probs, z, q = self._which_digit(x)
-        energy = _energy(z)
+        energy = energy_of(z)
         if q is not None:
             not_digit, touching = q[:, NOT_A_DIGIT:].sum(axis=1), q[:, TOUCHING]
         else:
@@ -127,10 +128,10 @@ class Reader:
         vote on WHICH digit (its digit probabilities, renormalised) is mixed in."""
         z = np.asarray(self.logits(x), np.float64)
         if self.reader is None:
-            return _softmax(z), z, None
-        q = _softmax(np.asarray(logits_of(self.reader)(x), np.float64))
+            return softmax(z), z, None
+        q = softmax(np.asarray(logits_of(self.reader)(x), np.float64))
         digits = q[:, :NOT_A_DIGIT] / np.maximum(q[:, :NOT_A_DIGIT].sum(1, keepdims=True), 1e-12)
-        return (1 - self.reader_vote) * _softmax(z) + self.reader_vote * digits, z, q
+        return (1 - self.reader_vote) * softmax(z) + self.reader_vote * digits, z, q
 
     def _why_not(self, box, crop, energy, not_digit):
         width = stroke_width(crop > 127)

@@ -23,6 +23,7 @@ from .callbacks import Observable
 from .errors import ConfigError, InputError, NonFiniteError
 from .layers import Layer, fusion
 from .modelfile import save_model
+from .ops.fpenv import flushed_subnormals
 from .ops.threads import blas_threads
 from .summary import summary_table
 from .safeguards import non_finite_report
@@ -47,15 +48,13 @@ class Sequential(Observable):
             raise ConfigError(f"layers must be a list of nnlite layers, got {layers!r}")
         self.layers, self.input_shape = [], None
         self.seed = None if seed is None else non_negative_int(seed, "seed")
-        self.name = name
-        self.class_names = class_names
+        self.name, self.class_names = name, class_names
         self.init_rng = np.random.default_rng(seed)
         self.shuffle_rng = np.random.default_rng(None if seed is None else [seed, 1])
         # feeds fit(batch_transform=...) (e.g. augmentation); saved in checkpoints
         self.augment_rng = np.random.default_rng(None if seed is None else [seed, 2])
         self.optimizer = self.loss = None
-        self.metrics = []
-        self.stop_training = False
+        self.metrics, self.stop_training = [], False
         Observable.__init__(self)
         for layer in layers or []:
             self.add(layer)
@@ -206,7 +205,12 @@ class Sequential(Observable):
             self.backward(grad, stop_at=lowest, need_input_grad=False)
 
     def train_step(self, x, y):
-        """One optimizer step on a checked batch. Returns (loss, number correct)."""
+        """One optimizer step on a checked batch. Returns (loss, number correct). Subnormals
+        count as zero meanwhile, as in ``fit``: called alone it would otherwise crawl (fpenv)."""
+        with flushed_subnormals():
+            return self._train_step(x, y)
+
+    def _train_step(self, x, y):
         outs = None if fusion.plan_for(self) else []     # every layer's output, for a NaN report
         out = self.forward(x, training=True, outputs=outs)
         data_loss = self.loss.forward(out, y)

@@ -31,6 +31,26 @@ def test_worker_threads_flush():
         assert map_chunks(lambda _: _product(), list(range(8))) == [0.0] * 8
 
 
+@needs_flags
+def test_train_step_called_on_its_own_flushes_and_restores():
+    """Outside ``fit`` too (the drawing app's teach step): the step computes with FTZ/DAZ,
+    and the caller's thread gets IEEE arithmetic back."""
+    from nnlite import zoo
+    from nnlite.callbacks import Observer
+
+    class Arithmetic(Observer):
+        def on_loss(self, loss, grad_logits):
+            self.product = _product()
+    model = zoo.build("ann", seed=0)
+    model.compile("adam")
+    seen = Arithmetic()
+    model.add_observer(seen)
+    x = np.random.default_rng(0).random((8, 28, 28, 1), dtype=np.float32)
+    model.train_step(x, np.arange(8) % 10)
+    assert seen.product == 0.0
+    assert _product() != 0.0
+
+
 def test_predict_restores_the_callers_arithmetic():
     from nnlite import zoo
     model = zoo.build("cnn", seed=0)
