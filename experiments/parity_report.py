@@ -96,10 +96,21 @@ def load_runs(json_paths, extra_runs=()):
             data[key] += part.get(key, [])
         if "machine" in part:
             data["machine_per_launch"].append(part["machine"])
-    data["runs"] = _study_recipes_only(_latest(data["runs"] + list(extra_runs), lambda r: (
-        r["engine"], r["model"], r["seed"], r.get("protocol_name", "seed"))))
-    data["agreement"] = _latest(data["agreement"], lambda a: (
-        a["model"], a["seed"], a["protocol_name"]))
+    runs = _latest(data["runs"] + list(extra_runs), lambda r: (
+        r["engine"], r["model"], r["seed"], r.get("protocol_name", "seed")))
+    agreement = data["agreement"]
+    if any("timing" in r for r in runs):
+        # The study driver's runs replace every earlier one, also where the study has not run
+        # yet (an earlier protocol's numbers would read as the study's); an agreement check
+        # counts only for the nnlite run it was made with (same test accuracy).
+        runs = [r for r in runs if "timing" in r]
+        nnlite = {(r["model"], r["seed"], r.get("protocol_name", "seed")): r["test_accuracy"]
+                  for r in runs if r["engine"] == "nnlite"}
+        agreement = [a for a in agreement if a.get("nnlite_test_accuracy") is not None
+                     and nnlite.get((a["model"], a["seed"], a["protocol_name"]))
+                     == a["nnlite_test_accuracy"]]
+    data["runs"] = _study_recipes_only(runs)
+    data["agreement"] = _latest(agreement, lambda a: (a["model"], a["seed"], a["protocol_name"]))
     return data
 
 

@@ -53,7 +53,7 @@ def table_goals():
         best = next(r for r in record["runs"] if r["name"] == record["best_on_validation"])
         rows.append([LABEL[model], GOALS[model], _pm(mean, record["test_acc_std_pct"]),
                      f"{100 * best['test_acc']:.2f}", _verdict(mean, GOALS[model])])
-    ens = _load("ensemble/summary.json")
+    ens = _load("ensemble/summary.json") if _done("ensemble/of-record") else None
     if ens and "of_record" in ens:
         acc = ens["of_record"]["test_acc"]
         rows.append(["ensemble of record", GOALS["ensemble"], f"{acc:.2f}", "",
@@ -63,6 +63,20 @@ def table_goals():
     return md(["model", "goal: test %", "test % of the chosen recipe, seeds 0-2 (mean ± std)",
                "test % of the model file (best of the 3 on validation)", "verdict (on the "
                "mean)"], rows)
+
+
+def _states():
+    """{job id: (state, detail)} of every job of the study's plan, as ``experiments list``
+    shows them: a table whose job is not "done" says "not run yet" rather than showing the
+    results of an earlier protocol still on disk."""
+    if not hasattr(_states, "cache"):
+        from experiments.plan import study_jobs
+        _states.cache = {job.id: job.state() for job in study_jobs()}
+    return _states.cache
+
+
+def _done(job_id):
+    return _states().get(job_id, ("",))[0] == "done"
 
 
 def _timed_results():
@@ -194,7 +208,7 @@ def _p(p):
 
 
 def table_preprocessing():
-    s = _load("preprocessing/summary.json")
+    s = _load("preprocessing/summary.json") if _done("preprocessing/analysis") else None
     rows = []
     for model, conds in (s or {}).get("models", {}).items():
         for cond, e in conds.items():
@@ -207,13 +221,15 @@ def table_preprocessing():
                          f"[{ci[0]:+.2f}, {ci[1]:+.2f}]" if ci else "",
                          f"{p:.3f}" if p is not None else "",
                          ", ".join(_p(m["p"]) for m in e.get("mcnemar", []))])
-    return md(["model", "preprocessing", "seeds", "test error % (mean ± std)",
-               "Δ error vs /255 (points)", "95 % CI of Δ", "paired t p",
-               "McNemar p per seed"], rows)
+    table = md(["model", "preprocessing", "seeds", "test error % (mean ± std)",
+                "Δ error vs /255 (points)", "95 % CI of Δ", "paired t p",
+                "McNemar p per seed"], rows)
+    figure = "\n\n![test error by preprocessing](preprocessing/preprocessing_error.png)"
+    return table + figure if rows else table
 
 
 def table_ensemble():
-    s = _load("ensemble/summary.json")
+    s = _load("ensemble/summary.json") if _done("ensemble/of-record") else None
     if not s or "of_record" not in s:
         return md([], [])
     rows = [[r["ensemble"], r["networks"], f"{r['val_acc']:.2f}", f"{r['test_acc']:.2f}",
@@ -224,7 +240,7 @@ def table_ensemble():
 
 def table_fashion():
     path = os.path.join(RESULTS, "fashion", "summary.csv")
-    if not os.path.isfile(path):
+    if not os.path.isfile(path) or not _done("fashion/summary"):
         return md([], [])
     with open(path) as fh:
         data = list(csv.DictReader(fh))
@@ -250,23 +266,28 @@ def table_cost():
                "wall µs per predicted image"], rows)
 
 
+def table_status():
+    """One line: is the study complete?"""
+    states = _states()
+    done = sum(state == "done" for state, _ in states.values())
+    if done == len(states):
+        return f"**Status: complete.** All {len(states)} jobs of the study's plan have finished."
+    return (f"**Status: {done} of {len(states)} jobs of the study's plan have finished.** Only "
+            "finished jobs' results appear below; a section whose jobs have not finished says "
+            "so, and the unfinished jobs are listed at the end.")
+
+
 def table_unfinished():
-    """Runs with a training history but no result.json when the report was generated."""
-    rows = []
-    for folder, _, files in sorted(os.walk(RESULTS)):
-        if "run.json" in files and "result.json" not in files and "history.json" in files:
-            with open(os.path.join(folder, "history.json")) as fh:
-                h = json.load(fh)
-            with open(os.path.join(folder, "run.json")) as fh:
-                cfg = json.load(fh)["config"]
-            rows.append([os.path.relpath(folder, RESULTS), f"{len(h['loss'])} / {cfg['epochs']}"])
+    """The jobs of the study's plan that were not done when the report was generated."""
+    rows = [[job_id, state + (f" ({detail})" if detail else "")]
+            for job_id, (state, detail) in _states().items() if state != "done"]
     if not rows:
-        return "None: every run had finished."
-    return md(["run", "epochs done / planned"], rows)
+        return "None: every job of the study had finished."
+    return md(["job", "state"], rows)
 
 
 TABLES = {"goals": table_goals, "machine": table_machine, "timing": table_timing,
           "seed": table_seed, "tuned": table_tuned, "candidates": table_candidates,
           "per_class": table_per_class, "preprocessing": table_preprocessing,
           "ensemble": table_ensemble, "fashion": table_fashion, "cost": table_cost,
-          "unfinished": table_unfinished}
+          "unfinished": table_unfinished, "status": table_status}

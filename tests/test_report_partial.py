@@ -1,0 +1,71 @@
+"""The study's reports, generated before the study has finished, show only finished jobs:
+no table reads a result file an earlier protocol left on disk, and both say what is missing."""
+import json
+
+import pytest
+
+from experiments import parity_report, report_tables
+
+
+@pytest.fixture
+def states(monkeypatch):
+    """Stand-in job states for report_tables (instead of the plan's files on disk)."""
+    def set_states(mapping):
+        monkeypatch.setattr(report_tables._states, "cache", mapping, raising=False)
+    return set_states
+
+
+def test_a_summary_left_by_an_earlier_protocol_is_not_reported(tmp_path, monkeypatch, states):
+    (tmp_path / "preprocessing").mkdir()
+    (tmp_path / "preprocessing" / "summary.json").write_text(json.dumps({"models": {"cnn": {
+        "/255": {"seeds": [0, 1, 2], "mean": 88.65, "std": 0.0}}}}))
+    monkeypatch.setattr(report_tables, "RESULTS", str(tmp_path))
+    states({"preprocessing/cnn-raw-s0": ("redo", "its result.json is of another recipe"),
+            "preprocessing/analysis": ("to do", "")})
+    assert report_tables.table_preprocessing() == "_(not run yet)_"
+    assert "88.65" not in report_tables.table_preprocessing()
+    states({"preprocessing/analysis": ("done", "")})
+    table = report_tables.table_preprocessing()
+    assert "88.65 ± 0.00" in table and "preprocessing_error.png" in table
+
+
+def test_status_and_unfinished_jobs(states):
+    states({"a/one": ("done", ""), "a/two": ("partial", "18/30 epochs"),
+            "b/three": ("waiting", "needs a/two")})
+    assert "1 of 3 jobs" in report_tables.table_status()
+    unfinished = report_tables.table_unfinished()
+    assert "| a/two | partial (18/30 epochs) |" in unfinished
+    assert "| b/three | waiting (needs a/two) |" in unfinished and "a/one" not in unfinished
+    states({"a/one": ("done", "")})
+    assert "complete" in report_tables.table_status()
+    assert report_tables.table_unfinished().startswith("None")
+
+
+def _run(engine, seed, acc, timed, protocol="tuned", model="vgg16"):
+    record = {"engine": engine, "model": model, "seed": seed, "protocol_name": protocol,
+              "test_accuracy": acc, "recipe": {"epochs": 30 if timed else 5, "seed": seed}}
+    if timed:
+        record["timing"] = {"wall_s_per_epoch": 60.0}
+    return record
+
+
+def test_parity_keeps_only_the_study_runs_once_it_has_any(tmp_path):
+    """An earlier protocol's tuned VGG16 runs (untimed) must not stand in for the study's
+    while the study has not run them; agreement checks count only for their own nnlite run."""
+    old = {"runs": [_run("nnlite", 0, 0.9938, False), _run("keras", 0, 0.9929, False),
+                    _run("nnlite", 0, 0.97, False, "seed", "cnn")],
+           "agreement": [{"model": "cnn", "seed": 0, "protocol_name": "seed", "n": 10000}]}
+    new = {"runs": [_run("keras", 0, 0.9801, True, "seed", "cnn")],
+           "agreement": [{"model": "cnn", "seed": 0, "protocol_name": "seed", "n": 10000,
+                          "nnlite_test_accuracy": 0.9807, "keras_test_accuracy": 0.9801}]}
+    paths = []
+    for name, content in (("new.json", new), ("old.json", old)):   # the old one read last
+        (tmp_path / name).write_text(json.dumps(content))
+        paths.append(str(tmp_path / name))
+    study_nnlite = [_run("nnlite", 0, 0.9807, True, "seed", "cnn")]
+    data = parity_report.load_runs(paths, extra_runs=study_nnlite)
+    assert sorted((r["engine"], r["model"]) for r in data["runs"]) == [
+        ("keras", "cnn"), ("nnlite", "cnn")]
+    assert [a.get("nnlite_test_accuracy") for a in data["agreement"]] == [0.9807]
+    earlier_only = parity_report.load_runs(paths[1:])         # no study run: kept as they are
+    assert len(earlier_only["runs"]) == 3 and len(earlier_only["agreement"]) == 1
