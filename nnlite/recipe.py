@@ -133,7 +133,7 @@ TUNED = {
                   preprocess="standardize", dropout=0.3),
     "cnn": Recipe(model="cnn", epochs=30, lr=1e-3, schedule="cosine", augment="affine",
                   preprocess="standardize", dropout=0.3),
-    "vgg16": Recipe(model="vgg16", epochs=5, lr=5e-4, schedule="cosine", augment="affine",
+    "vgg16": Recipe(model="vgg16", epochs=20, lr=5e-4, schedule="cosine", augment="affine",
                     preprocess="standardize", dropout=0.3),
 }
 
