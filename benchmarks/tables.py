@@ -12,7 +12,7 @@ def _cell(stats):
 PEER_NAMES = {"keras": "Keras", "torch": "PyTorch"}
 
 
-def _label(m):
+def model_label(m):
     return f"vgg16 ({m['width']})" if m["model"] == "vgg16" else m["model"]
 
 
@@ -36,14 +36,14 @@ def markdown(result):
     for m in result["models"]:
         for b in m["engines"]["nnlite"]["train"]:
             row = [_cell(m["engines"][e]["train"][b]["samples_per_s"]) for e in engines]
-            lines.append(f"| {_label(m)} | {b} | " + " | ".join(
+            lines.append(f"| {model_label(m)} | {b} | " + " | ".join(
                 row + _ratio_cells(m, "train", b, peers)) + " |")
     lines += ["", "### Inference samples/s (`predict`, median, min–max)", "",
               "| model | batch | " + " | ".join(engines) + " |" + ratio_heads, align]
     for m in result["models"]:
         for b in m["engines"]["nnlite"]["predict"]:
             row = [_cell(m["engines"][e]["predict"][b]["samples_per_s"]) for e in engines]
-            lines.append(f"| {_label(m)} | {b} | " + " | ".join(
+            lines.append(f"| {model_label(m)} | {b} | " + " | ".join(
                 row + _ratio_cells(m, "predict", b, peers)) + " |")
     lines += ["", "### Single-image latency, peak RSS, warm-up", "",
               "| model | engine | latency median ms (p90) | peak RSS MB (after batch-32 warm-up / "
@@ -56,7 +56,7 @@ def markdown(result):
             rss32 = s["peak_rss_mb_after_train_batch"].get("32")
             first = s["warmup_train_s"].get("32", [None])[0]
             first = None if first is None else first["fit_s"]
-            lines.append(f"| {_label(m)} | {e} | {r['latency_ms']['median']:.2f} "
+            lines.append(f"| {model_label(m)} | {e} | {r['latency_ms']['median']:.2f} "
                          f"({r['latency_ms']['p90']:.2f}) | "
                          f"{'' if rss32 is None else f'{rss32:,.0f} / '}{r['peak_rss_mb']:,.0f} | "
                          f"{s['build_s']:.2f} | {'' if first is None else f'{first:.2f}'} |")
@@ -105,7 +105,7 @@ def plot(result, path):
         ax.set_yscale("log")
         ax.set_xticks(bs)
         ax.set_xticklabels([str(b) for b in bs])
-        ax.set_title(_label(m))
+        ax.set_title(model_label(m))
         ax.set_xlabel("batch size")
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("training samples/s (median; band = min–max)")

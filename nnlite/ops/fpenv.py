@@ -11,8 +11,8 @@ denormals are zero: subnormal inputs count as 0), so this also keeps nnlite's ar
 the same as Keras'.
 
 The flags live in each thread's MXCSR register. nnlite sets them in its own worker threads
-(``parallel.py``) and, inside ``fit``/``predict``/``evaluate``, in the calling thread, whose
-previous value it restores afterwards (``flushed_subnormals``). Python offers no access to
+(``parallel.py``) and, inside ``fit``/``predict``/``evaluate``/``train_step``, in the calling
+thread, whose previous value it restores afterwards (``flushed_subnormals``). Python offers no access to
 MXCSR, so two tiny functions of machine code (``stmxcsr``/``ldmxcsr``) are placed in an
 executable page. Anywhere else (not x86-64 Linux, or executable pages refused) everything
 here does nothing and arithmetic stays IEEE-exact.
