@@ -36,8 +36,7 @@ def plot_history(history, path, title=""):
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
         ax.legend()
-        if len(epochs) <= 20:
-            ax.set_xticks(epochs)
+        ax.set_xticks(epochs[::-(-len(epochs) // 12)])    # at most 12 labels: they stay legible
         ax.set_xlim(0.5, len(epochs) + 0.5)
     if title:
         fig.suptitle(title)
