@@ -81,14 +81,18 @@ def profiles_section():
     return "\n".join(out)
 
 
+def _result_section(name, table, intro):
+    """``intro(result)`` and ``table(result)`` of the committed result file ``name``, or ""
+    when it was not made."""
+    result = load_result(name)
+    return "" if result is None else f"{intro(result)}:\n\n" + table(result) + "\n"
+
+
 def before_after_section():
     from .before_after import table
-    result = load_result("before_after.json")
-    return "" if result is None else (
-        f"`python -m benchmarks.before_after` ({result['started_utc']}, {result['rounds']} "
-        f"interleaved rounds in one process, load average {result['load_average'][0]:.1f}; "
-        f"{_machine(result)}):"
-        f"\n\n" + table(result) + "\n")
+    return _result_section("before_after.json", table, lambda r: (
+        f"`python -m benchmarks.before_after` ({r['started_utc']}, {r['rounds']} interleaved "
+        f"rounds in one process, load average {r['load_average'][0]:.1f}; {_machine(r)})"))
 
 
 def equal_threads_section():
@@ -123,22 +127,18 @@ def load_result(name):
 
 def ablations_section():
     from .ablations import table
-    result = load_result("ablations.json")
-    return "" if result is None else (
-        f"`python -m benchmarks.ablations` ({result['started_utc']}, {result['rounds']} "
-        f"interleaved rounds, **{_machine(result)}**; a dash: not measured (the variant "
+    return _result_section("ablations.json", table, lambda r: (
+        f"`python -m benchmarks.ablations` ({r['started_utc']}, {r['rounds']} "
+        f"interleaved rounds, **{_machine(r)}**; a dash: not measured (the variant "
         f"concerns inference only); fresh process per measurement; samples/s of whole `fit` "
         f"calls of 40 steps at batch 32 (the CNN's include the BatchNormalization re-estimation "
         f"`fit` runs after short runs, see \"What made it faster\"), "
-        f"`predict(batch_size=1000)`; in brackets relative to nnlite's defaults):"
-        f"\n\n" + table(result) + "\n")
+        f"`predict(batch_size=1000)`; in brackets relative to nnlite's defaults)"))
 
 
 def kernels_section():
     from .kernels import table
-    result = load_result("kernels.json")
-    return "" if result is None else (
-        f"`python -m benchmarks.kernels` ({result['started_utc']}, load average "
-        f"{result['load_average'][0]:.1f}, **{_machine(result)}**; best and "
-        f"median of {result['repeats']} calls):"
-        f"\n\n" + table(result) + "\n")
+    return _result_section("kernels.json", table, lambda r: (
+        f"`python -m benchmarks.kernels` ({r['started_utc']}, load average "
+        f"{r['load_average'][0]:.1f}, **{_machine(r)}**; best and "
+        f"median of {r['repeats']} calls)"))
