@@ -17,7 +17,7 @@ from nnlite.ops.threads import blas_threads
 from .digit_reading import logits_of
 from .recognize import Reader
 
-NNLITE_MODELS = [("ann", "ANN"), ("cnn", "CNN"), ("vgg16", "VGG16")]
+NNLITE_MODELS = [("ann", "ANN"), ("cnn", "CNN"), ("vgg16", "VGG16"), ("vgg16_bn", "VGG16-BN")]
 
 
 class ModelSlot:
@@ -114,7 +114,7 @@ def keras_available():
 
 
 def discover(models_dir):
-    """Slots for models_dir/{ann,cnn,vgg16}.npz (always listed, even when missing: the
+    """Slots for models_dir/{ann,cnn,vgg16,vgg16_bn}.npz (always listed, even when missing: the
     button then says why) and models_dir/keras/<name>.keras when Keras is installed and the
     file exists."""
     slots = [ModelSlot(key, label, os.path.join(models_dir, f"{key}.npz"))

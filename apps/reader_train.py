@@ -49,7 +49,7 @@ from .span_samples import span_samples, touching_number
 READER_SHARE = 0.005     # of validation digits the reader's threshold flags
 ENERGY_SHARE = 0.002     # of validation digits each study model's energy threshold flags
 VALIDATION_START = 48_000
-STUDY_MODELS = ("ann", "cnn", "vgg16")
+STUDY_MODELS = ("ann", "cnn", "vgg16", "vgg16_bn")
 
 
 def reader_model(seed=0, width=1):

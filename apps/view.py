@@ -37,9 +37,14 @@ class View:
         """[(rect, action, label)] for every clickable button in the current state."""
         rect = self.pg.Rect
         out, x = [], 16
-        for i, slot in enumerate(app.slots):
-            width = 34 + 11 * len(slot.label)
-            out.append((rect(x, 14, width, 36), f"model:{i}", f"{i + 1} {slot.label}"))
+        labels = [f"{i + 1} {slot.label}" for i, slot in enumerate(app.slots)]
+        widths = [self.fonts[24].size(label + "  x")[0] + 16 for label in labels]
+        room = WINDOW[0] - 16 - x - 8 * len(labels)
+        if sum(widths) > room:      # many Keras files: narrower buttons, "Keras" shortened
+            labels = [label.replace("Keras ", "K ") for label in labels]
+            widths = [self.fonts[24].size(label)[0] + 12 for label in labels]
+        for i, (label, width) in enumerate(zip(labels, widths)):
+            out.append((rect(x, 14, width, 36), f"model:{i}", label))
             x += width + 8
         y = self.canvas_rect.bottom + 10
         for row in ACTIONS:
@@ -126,8 +131,11 @@ class View:
             fill = ACCENT if active else PANEL
             self.pg.draw.rect(self.screen, fill, rect, border_radius=6)
             self.text(label, rect.center, 24, BG if active else color, center=True)
-        self.text(f"brush {app.brush} px   ([ ] to change)", (WINDOW[0] - 16, 32), 24, DIM,
-                  anchor="midright")
+        hint = f"brush {app.brush} px   ([ ] to change)"
+        models_end = max(rect.right for rect, action, _ in self.buttons(app)
+                         if action.startswith("model:"))
+        if models_end + 16 + self.fonts[24].size(hint)[0] <= WINDOW[0] - 16:   # else: in HELP
+            self.text(hint, (WINDOW[0] - 16, 32), 24, DIM, anchor="midright")
 
     def _canvas(self, app):
         pg = self.pg

@@ -61,9 +61,9 @@ def line(a, b):
 
 @pytest.fixture(scope="module")
 def toy_models(tmp_path_factory):
-    """Untrained ann / cnn / vgg16 files (for behaviour, not accuracy)."""
+    """Untrained ann / cnn / vgg16 / vgg16_bn files (for behaviour, not accuracy)."""
     folder = tmp_path_factory.mktemp("models")
-    for name in ("ann", "cnn", "vgg16"):
+    for name in ("ann", "cnn", "vgg16", "vgg16_bn"):
         zoo.build(name, seed=0).save(str(folder / f"{name}.npz"))
     return folder
 
@@ -266,6 +266,20 @@ def test_enormous_blob_and_single_dot(app):
     app.render()
 
 
+def test_model_buttons_fit_the_window_with_every_keras_file(app):
+    from apps.model_slots import NNLITE_MODELS, ModelSlot
+    from apps.view import WINDOW
+    app.slots += [ModelSlot(f"keras-{key}", f"Keras {label}", "unused.keras", kind="keras")
+                  for key, label in NNLITE_MODELS]
+    rects = [(rect, label) for rect, action, label in app.view.buttons(app)
+             if action.startswith("model:")]
+    assert len(rects) == 2 * len(NNLITE_MODELS)
+    assert all(a.right + 8 <= b.left for (a, _), (b, _) in zip(rects, rects[1:]))
+    assert rects[-1][0].right <= WINDOW[0] - 16
+    assert all(app.view.fonts[24].size(label)[0] < rect.width for rect, label in rects)
+    app.render()                                 # the row is drawn without the brush hint
+
+
 def test_missing_and_corrupt_model_files(toy_models, tmp_path):
     folder = tmp_path / "models"
     folder.mkdir()
@@ -425,7 +439,7 @@ def test_explain_view_shows_input_gradients_and_layer_norms(app):
 def test_teach_view_steps_saves_a_new_file_and_never_touches_models(toy_models, tmp_path, mnist):
     folder = tmp_path / "models"
     folder.mkdir()
-    for name in ("ann", "cnn", "vgg16"):
+    for name in ("ann", "cnn", "vgg16", "vgg16_bn"):
         (folder / f"{name}.npz").write_bytes((toy_models / f"{name}.npz").read_bytes())
     original = {p.name: p.read_bytes() for p in folder.iterdir()}
     taught_dir = tmp_path / "taught"
