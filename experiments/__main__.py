@@ -251,12 +251,15 @@ def cmd_report(args):
     make_report.main([])
 
 
+ONLY_HELP = ("only the jobs whose id matches a PATTERN: shell-style (\"tuned/cnn-*\") or a "
+             "plain substring (\"preprocessing\"); `list` shows the ids")
+
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m experiments", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("list", help="every job of the study with its state and estimate")
-    s.add_argument("--only", nargs="+", metavar="PATTERN")
+    s.add_argument("--only", nargs="+", metavar="PATTERN", help=ONLY_HELP)
     s.set_defaults(func=cmd_list)
     s = sub.add_parser("calibrate", help="time a few steps per model -> results/"
                                          "study_costs.json")
@@ -265,7 +268,7 @@ def main(argv=None):
     s.add_argument("--steps", type=int, default=5, help="timed steps per model (default 5)")
     s.set_defaults(func=cmd_calibrate)
     s = sub.add_parser("run", help="run every job not done yet, in order, one at a time")
-    s.add_argument("--only", nargs="+", metavar="PATTERN")
+    s.add_argument("--only", nargs="+", metavar="PATTERN", help=ONLY_HELP)
     s.add_argument("--dry-run", action="store_true", help="print what would run, run nothing")
     s.add_argument("--keep-going", action="store_true", help="go on after a failed job")
     s.set_defaults(func=cmd_run)
