@@ -47,6 +47,9 @@ RUNS = os.environ.get("NNLITE_RUNS") or os.path.join(ROOT, "runs", "study")
 MODELS_DIR = os.environ.get("NNLITE_STUDY_MODELS") or (
     os.path.join(RESULTS, "models") if os.environ.get("NNLITE_RESULTS")
     else os.path.join(ROOT, "models"))
+# how the reports name the study's models (the tuned recipes use width 0.25)
+LABEL = {"ann": "ANN", "cnn": "CNN", "vgg16": "VGG16 (width 0.25)",
+         "vgg16_bn": "VGG16-BN (width 0.25, BatchNorm variant)"}
 
 # the accuracies (%) the study reports for its protocol (nnlite.recipe.STUDY)
 STUDY_ACCURACY = {"ann": {"train": 96.5, "val": 95.8, "test": 95.4},

@@ -64,8 +64,8 @@ def accuracy_rows(runs, protocol_name="seed"):
 
 def _tuned_text(model, recipe):
     """"CNN: lr 1e-3, 30 epochs, dropout 0.3, affine augmentation" from the recipe itself."""
-    name = {"ann": "ANN", "cnn": "CNN", "vgg16": f"VGG16 (width {recipe.width:g})"}.get(
-        model, model)
+    name = {"ann": "ANN", "cnn": "CNN", "vgg16": f"VGG16 (width {recipe.width:g})",
+            "vgg16_bn": f"VGG16-BN (width {recipe.width:g})"}.get(model, model)
     dropout = f", dropout {recipe.dropout:g}" if recipe.dropout else ""
     augment = recipe.augment.replace("+", " + ")
     lr = f"{recipe.lr:.0e}".replace("e-0", "e-")

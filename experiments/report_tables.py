@@ -8,12 +8,10 @@ import os
 
 import numpy as np
 
-from experiments.common import RESULTS
+from experiments.common import LABEL, RESULTS
 from experiments.plan import GOALS
 
 MODELS = ("ann", "cnn", "vgg16", "vgg16_bn")
-LABEL = {"ann": "ANN", "cnn": "CNN", "vgg16": "VGG16 (width 0.25)",
-         "vgg16_bn": "VGG16-BN (width 0.25, BatchNorm variant)"}
 
 
 def _load(rel):

@@ -27,7 +27,7 @@ import tempfile
 
 import numpy as np
 
-from experiments.common import MODELS_DIR, RESULTS, finished_result, model_path
+from experiments.common import LABEL, MODELS_DIR, RESULTS, finished_result, model_path
 from experiments.jobs import StepJob, TrainJob, shrink
 from nnlite import load_model
 from nnlite.cli import main as nnlite_cli
@@ -56,8 +56,6 @@ CANDIDATES = {
                  "vgg16_bn-affine-30ep": _VGG_BN.replace(epochs=30)},
 }
 RECORD_SEEDS = (1, 2)
-LABEL = {"ann": "ANN", "cnn": "CNN", "vgg16": "VGG16 (width 0.25)",
-         "vgg16_bn": "VGG16-BN (width 0.25, BatchNorm variant)"}
 
 
 def _candidate_results(model):

@@ -135,6 +135,8 @@ TUNED = {
                   preprocess="standardize", dropout=0.3),
     "vgg16": Recipe(model="vgg16", epochs=20, lr=5e-4, schedule="cosine", augment="affine",
                     preprocess="standardize", dropout=0.3),
+    "vgg16_bn": Recipe(model="vgg16_bn", epochs=20, lr=1e-3, schedule="cosine",
+                       augment="affine", preprocess="standardize", dropout=0.3),
 }
 
 

@@ -13,7 +13,7 @@ from nnlite.cli import main as cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDS = os.path.join(ROOT, "experiments", "results", "tuned")
-MODELS = ("ann", "cnn", "vgg16")
+MODELS = ("ann", "cnn", "vgg16", "vgg16_bn")
 
 
 def _record(name):
