@@ -42,6 +42,7 @@ from nnlite.sequential import Sequential
 
 from . import fonts, synth
 from .digit_reading import energy
+from .model_slots import NNLITE_MODELS
 from .recognize import CALIBRATION_FILE, NOT_A_DIGIT, READER_FILE, TOUCHING
 from .segment import pieces
 from .span_samples import span_samples, touching_number
@@ -49,7 +50,7 @@ from .span_samples import span_samples, touching_number
 READER_SHARE = 0.005     # of validation digits the reader's threshold flags
 ENERGY_SHARE = 0.002     # of validation digits each study model's energy threshold flags
 VALIDATION_START = 48_000
-STUDY_MODELS = ("ann", "cnn", "vgg16", "vgg16_bn")
+STUDY_MODELS = tuple(key for key, _ in NNLITE_MODELS)   # the models the app offers
 
 
 def reader_model(seed=0, width=1):

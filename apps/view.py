@@ -115,7 +115,8 @@ class View:
         self.screen.blit(self.pg.image.frombuffer(rgb.tobytes(), big.shape[::-1], "RGB"), pos)
 
     def _buttons(self, app):
-        for rect, action, label in self.buttons(app):
+        buttons = self.buttons(app)
+        for rect, action, label in buttons:
             active = False
             color = TEXT
             if action.startswith("model:"):
@@ -132,8 +133,7 @@ class View:
             self.pg.draw.rect(self.screen, fill, rect, border_radius=6)
             self.text(label, rect.center, 24, BG if active else color, center=True)
         hint = f"brush {app.brush} px   ([ ] to change)"
-        models_end = max(rect.right for rect, action, _ in self.buttons(app)
-                         if action.startswith("model:"))
+        models_end = max(rect.right for rect, action, _ in buttons if action.startswith("model:"))
         if models_end + 16 + self.fonts[24].size(hint)[0] <= WINDOW[0] - 16:   # else: in HELP
             self.text(hint, (WINDOW[0] - 16, 32), 24, DIM, anchor="midright")
 

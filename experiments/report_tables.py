@@ -11,7 +11,7 @@ import numpy as np
 from experiments.common import LABEL, RESULTS
 from experiments.plan import GOALS
 
-MODELS = ("ann", "cnn", "vgg16", "vgg16_bn")
+MODELS = tuple(LABEL)
 
 
 def _load(rel):

@@ -61,9 +61,9 @@ def line(a, b):
 
 @pytest.fixture(scope="module")
 def toy_models(tmp_path_factory):
-    """Untrained ann / cnn / vgg16 / vgg16_bn files (for behaviour, not accuracy)."""
+    """Untrained files of every zoo model (for behaviour, not accuracy)."""
     folder = tmp_path_factory.mktemp("models")
-    for name in ("ann", "cnn", "vgg16", "vgg16_bn"):
+    for name in zoo.ZOO:
         zoo.build(name, seed=0).save(str(folder / f"{name}.npz"))
     return folder
 
@@ -439,7 +439,7 @@ def test_explain_view_shows_input_gradients_and_layer_norms(app):
 def test_teach_view_steps_saves_a_new_file_and_never_touches_models(toy_models, tmp_path, mnist):
     folder = tmp_path / "models"
     folder.mkdir()
-    for name in ("ann", "cnn", "vgg16", "vgg16_bn"):
+    for name in zoo.ZOO:
         (folder / f"{name}.npz").write_bytes((toy_models / f"{name}.npz").read_bytes())
     original = {p.name: p.read_bytes() for p in folder.iterdir()}
     taught_dir = tmp_path / "taught"

@@ -10,10 +10,11 @@ import os
 import pytest
 
 from nnlite.cli import main as cli
+from nnlite.zoo import ZOO
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RECORDS = os.path.join(ROOT, "experiments", "results", "tuned")
-MODELS = ("ann", "cnn", "vgg16", "vgg16_bn")
+MODELS = tuple(ZOO)
 
 
 def _record(name):
