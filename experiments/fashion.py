@@ -8,8 +8,8 @@ standardisation constants), seed 0.
 The summary marks, for each model, the recipe chosen on MNIST validation accuracy
 (tuned/<model>_choice.json); the others are listed beside it.
 
-Writes experiments/results/fashion/<candidate>/ (history, curves, result.json, eval/ PNGs) and
-fashion/summary.csv.
+Writes experiments/results/fashion/<candidate>/ (history, curves, result.json, eval/ PNGs),
+fashion/summary.csv and fashion/fashion_vs_mnist.png (each recipe's test error on both datasets).
 """
 import argparse
 import json
@@ -19,11 +19,19 @@ from experiments.common import RESULTS, finished_result
 from experiments.jobs import StepJob, TrainJob, shrink
 from experiments.tuned import CANDIDATES
 from nnlite.files import write_csv
+from nnlite.plots import plot_bars
 
 
 def _all_candidates():
     return {name: (model, cfg.replace(dataset="fashion-mnist"))
             for model, c in CANDIDATES.items() for name, cfg in c.items()}
+
+
+def _mnist_test_acc(name):
+    """The same recipe's MNIST test accuracy (experiments/results/tuned/<name>), else None."""
+    cfg = next(c[name] for c in CANDIDATES.values() if name in c)
+    r = finished_result("tuned", name, shrink(cfg))
+    return r["test_acc"] if r else None
 
 
 def jobs(names=None):
@@ -32,7 +40,7 @@ def jobs(names=None):
 
 
 def _inputs():
-    return sorted([name, r["test_acc"]] for name, (_, cfg) in _all_candidates().items()
+    return sorted([name, r["test_acc"], _mnist_test_acc(name)] for name, (_, cfg) in _all_candidates().items()
                   if (r := finished_result("fashion", name, shrink(cfg))) is not None)
 
 
@@ -62,12 +70,28 @@ def summarise():
                      "chosen_on_mnist": chosen.get(model) == name,
                      "epochs": r["epochs_run"], "val_acc": round(100 * r["val_acc"], 2),
                      "test_acc": round(100 * r["test_acc"], 2),
+                     "mnist_test_acc": (round(100 * mnist, 2)
+                                        if (mnist := _mnist_test_acc(name)) is not None
+                                        else None),
                      "wall_s_per_epoch": round(r["seconds_per_epoch"], 1),
                      "cpu_s_per_epoch": (round(timing["cpu_s_per_epoch"], 1)
                                          if "cpu_s_per_epoch" in timing else None)})
     if rows:
         write_csv(f"{RESULTS}/fashion/summary.csv", rows)
+        _chart(rows)
     return rows
+
+
+def _chart(rows):
+    """Test error of each recipe on MNIST and on Fashion-MNIST, log scale (they differ ~20x)."""
+    rows = [r for r in rows if r["mnist_test_acc"] is not None]
+    if not rows:
+        return
+    errors = [[100 - r["mnist_test_acc"], 100 - r["test_acc"]] for r in rows]
+    plot_bars([r["recipe"].replace("-", "\n") for r in rows],
+              ["MNIST", "Fashion-MNIST"], errors, [[0, 0]] * len(rows),
+              f"{RESULTS}/fashion/fashion_vs_mnist.png", ylabel="test error (%), log scale",
+              title="The same recipes on MNIST and Fashion-MNIST (seed 0)", log=True)
 
 
 def main():

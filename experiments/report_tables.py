@@ -246,10 +246,13 @@ def table_fashion():
         return md([], [])
     rows = [[LABEL.get(r["model"], r["model"]),
              r["recipe"] + (" (chosen on MNIST)" if r["chosen_on_mnist"] == "True" else ""),
-             r["epochs"], r["val_acc"], r["test_acc"], r["wall_s_per_epoch"],
-             r["cpu_s_per_epoch"]] for r in data]
-    return md(["model", "recipe", "epochs", "val %", "test %", "wall s/epoch",
-               "CPU s/epoch"], rows)
+             r["epochs"], r["val_acc"], r["test_acc"], r.get("mnist_test_acc") or "–",
+             r["wall_s_per_epoch"], r["cpu_s_per_epoch"]] for r in data]
+    table = md(["model", "recipe", "epochs", "val %", "test %", "MNIST test % (same recipe)",
+                "wall s/epoch", "CPU s/epoch"], rows)
+    if os.path.isfile(os.path.join(RESULTS, "fashion", "fashion_vs_mnist.png")):
+        table += "\n\n![test error on MNIST and Fashion-MNIST](fashion/fashion_vs_mnist.png)"
+    return table
 
 
 def table_cost():

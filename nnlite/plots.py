@@ -103,18 +103,26 @@ def plot_bars(groups, series, means, stds, path, ylabel, title="", log=False):
     width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(groups) * len(series) + 1.5), 4.5))
     x = np.arange(len(groups))
-    pad = 0.015 * float(np.nanmax(means + stds))
+    top = float(np.nanmax(means + stds))
     for s, name in enumerate(series):
         pos = x - 0.4 + width * (s + 0.5)
-        ax.bar(pos, means[:, s], width, yerr=stds[:, s], capsize=3, label=name)
+        ax.bar(pos, means[:, s], width, yerr=stds[:, s] if stds.any() else None, capsize=3,
+               label=name)
         for px, m, sd in zip(pos, means[:, s], stds[:, s]):      # value above the whisker
-            ax.text(px, m + sd + pad, f"{m:.2f}", ha="center", va="bottom", fontsize=8)
+            y = (m + sd) * 1.04 if log else m + sd + 0.015 * top
+            ax.text(px, y, f"{m:.2f}", ha="center", va="bottom", fontsize=8)
     ax.set_xticks(x, groups)
     ax.set_ylabel(ylabel)
     if log:
+        # a log axis has no zero: start a little under the smallest bar, plain-number ticks
         ax.set_yscale("log")
+        ax.set_ylim(0.6 * float(np.nanmin(means)), top * 1.6)
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(plt.FuncFormatter(
+            lambda v, _: f"{v:g}" if f"{v:.0e}"[0] in "25" else ""))
+    else:
+        ax.set_ylim(top=top * 1.12)
     ax.grid(axis="y", alpha=0.3)
-    ax.set_ylim(top=float(np.nanmax(means + stds)) * 1.12)
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)

@@ -1,10 +1,15 @@
 """The study's reports, generated before the study has finished, show only finished jobs:
 no table reads a result file an earlier protocol left on disk, and both say what is missing."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from experiments import parity_report, report_tables
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.fixture
@@ -69,3 +74,37 @@ def test_parity_keeps_only_the_study_runs_once_it_has_any(tmp_path):
     assert [a.get("nnlite_test_accuracy") for a in data["agreement"]] == [0.9807]
     earlier_only = parity_report.load_runs(paths[1:])         # no study run: kept as they are
     assert len(earlier_only["runs"]) == 3 and len(earlier_only["agreement"]) == 1
+
+
+def test_fashion_summary_puts_each_recipe_beside_its_mnist_result(tmp_path, monkeypatch,
+                                                                 states):
+    """fashion.summarise reads the Fashion-MNIST run and the same recipe's MNIST run, writes
+    the table's rows and the figure; the report table shows both accuracies."""
+    code = """
+import json, os
+from experiments import fashion, tuned
+from experiments.common import RESULTS
+name = "cnn-affine-20ep"
+cfg = tuned.CANDIDATES["cnn"][name]
+for experiment, recipe, acc in (("tuned", cfg, 0.9951),
+                                ("fashion", cfg.replace(dataset="fashion-mnist"), 0.9312)):
+    os.makedirs(f"{RESULTS}/{experiment}/{name}")
+    with open(f"{RESULTS}/{experiment}/{name}/result.json", "w") as fh:
+        json.dump({"config": recipe.to_dict(), "test_acc": acc, "val_acc": acc,
+                   "epochs_run": recipe.epochs, "seconds_per_epoch": 50.0,
+                   "timing": {"cpu_s_per_epoch": 80.0}}, fh)
+print(json.dumps(fashion.summarise()))
+"""
+    env = dict(os.environ, NNLITE_RESULTS=str(tmp_path), MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [row] = json.loads(proc.stdout.splitlines()[-1])
+    assert (row["recipe"], row["test_acc"], row["mnist_test_acc"]) == (
+        "cnn-affine-20ep", 93.12, 99.51)
+    assert (tmp_path / "fashion" / "fashion_vs_mnist.png").stat().st_size > 1000
+    monkeypatch.setattr(report_tables, "RESULTS", str(tmp_path))
+    states({"fashion/summary": ("done", "")})
+    table = report_tables.table_fashion()
+    assert "| CNN | cnn-affine-20ep | 20 | 93.12 | 93.12 | 99.51 |" in table
+    assert "fashion/fashion_vs_mnist.png" in table
