@@ -49,7 +49,10 @@ def table_goals():
             continue
         mean = record["test_acc_mean_pct"]
         best = next(r for r in record["runs"] if r["name"] == record["best_on_validation"])
-        rows.append([LABEL[model], GOALS[model], _pm(mean, record["test_acc_std_pct"]),
+        seeds = " / ".join(f"{100 * r['test_acc']:.2f}"
+                           for r in sorted(record["runs"], key=lambda r: r["seed"]))
+        rows.append([LABEL[model], GOALS[model],
+                     f"{_pm(mean, record['test_acc_std_pct'])} ({seeds})",
                      f"{100 * best['test_acc']:.2f}", _verdict(mean, GOALS[model])])
     ens = _load("ensemble/summary.json") if _done("ensemble/of-record") else None
     if ens and "of_record" in ens:
@@ -58,7 +61,7 @@ def table_goals():
                      _verdict(acc, GOALS["ensemble"])])
     else:
         rows.append(["ensemble of record", GOALS["ensemble"], "_(not run yet)_", "", ""])
-    return md(["model", "goal: test %", "test % of the chosen recipe, seeds 0-2 (mean ± std)",
+    return md(["model", "goal: test %", "test % of the chosen recipe: mean ± std (seeds 0 / 1 / 2)",
                "test % of the model file (best of the 3 on validation)", "verdict (on the "
                "mean)"], rows)
 
