@@ -28,6 +28,7 @@ def plot_history(history, path, title=""):
     plt = _plt()
     epochs = np.arange(1, len(history["loss"]) + 1)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig.subplots_adjust(wspace=0.3)     # room for the right panel's y label
     for ax, key, label in ((axes[0], "loss", "loss"), (axes[1], "acc", "accuracy")):
         ax.plot(epochs, history[key], "o-", label=f"train {label}")
         if history.get(f"val_{key}"):
