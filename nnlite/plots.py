@@ -83,7 +83,10 @@ def plot_gallery(images, true, pred, confidence, path, class_names=None,
     names = list(class_names) if class_names is not None else None
     cols = min(8, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, 1.7 * rows + 0.4), squeeze=False)
+    # class names (Fashion-MNIST's "Pullover→Trouser") need the probability on a second line
+    gap = "\n" if names else " "
+    height = (1.9 if names else 1.7) * rows + 0.4
+    fig, axes = plt.subplots(rows, cols, figsize=(1.45 * cols, height), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for i in range(n):
@@ -91,7 +94,7 @@ def plot_gallery(images, true, pred, confidence, path, class_names=None,
         ax.imshow(np.asarray(images[i]).reshape(images[i].shape[:2]), cmap="gray")
         t = names[true[i]] if names else true[i]
         p = names[pred[i]] if names else pred[i]
-        ax.set_title(f"{t}→{p} ({confidence[i]:.2f})", fontsize=8, color="crimson")
+        ax.set_title(f"{t}→{p}{gap}({confidence[i]:.2f})", fontsize=8, color="crimson")
     fig.suptitle(f"{title}: true→predicted (probability)", fontsize=10)
     _save(fig, path)
 
