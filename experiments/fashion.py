@@ -27,10 +27,9 @@ def _all_candidates():
             for model, c in CANDIDATES.items() for name, cfg in c.items()}
 
 
-def _mnist_test_acc(name):
+def _mnist_test_acc(model, name):
     """The same recipe's MNIST test accuracy (experiments/results/tuned/<name>), else None."""
-    cfg = next(c[name] for c in CANDIDATES.values() if name in c)
-    r = finished_result("tuned", name, shrink(cfg))
+    r = finished_result("tuned", name, shrink(CANDIDATES[model][name]))
     return r["test_acc"] if r else None
 
 
@@ -40,7 +39,8 @@ def jobs(names=None):
 
 
 def _inputs():
-    return sorted([name, r["test_acc"], _mnist_test_acc(name)] for name, (_, cfg) in _all_candidates().items()
+    return sorted([name, r["test_acc"], _mnist_test_acc(model, name)]
+                  for name, (model, cfg) in _all_candidates().items()
                   if (r := finished_result("fashion", name, shrink(cfg))) is not None)
 
 
@@ -71,7 +71,7 @@ def summarise():
                      "epochs": r["epochs_run"], "val_acc": round(100 * r["val_acc"], 2),
                      "test_acc": round(100 * r["test_acc"], 2),
                      "mnist_test_acc": (round(100 * mnist, 2)
-                                        if (mnist := _mnist_test_acc(name)) is not None
+                                        if (mnist := _mnist_test_acc(model, name)) is not None
                                         else None),
                      "wall_s_per_epoch": round(r["seconds_per_epoch"], 1),
                      "cpu_s_per_epoch": (round(timing["cpu_s_per_epoch"], 1)

@@ -61,7 +61,8 @@ def table_goals():
                      _verdict(acc, GOALS["ensemble"])])
     else:
         rows.append(["ensemble of record", GOALS["ensemble"], "_(not run yet)_", "", ""])
-    return md(["model", "goal: test %", "test % of the chosen recipe: mean ± std (seeds 0 / 1 / 2)",
+    return md(["model", "goal: test %",
+               "test % of the chosen recipe: mean ± std (seeds 0 / 1 / 2)",
                "test % of the model file (best of the 3 on validation)", "verdict (on the "
                "mean)"], rows)
 
