@@ -11,8 +11,9 @@ The jobs and their order: ``experiments/plan.py``. PATTERN is a job id pattern
 
 ``run`` starts every job that is not done in its own process (``python -m experiments job
 ID``), in the plan's order: a finished job (its result file present, same recipe, timed) is
-skipped, an interrupted one resumes from its checkpoint. Ctrl+C lets the running job save a
-checkpoint; ``run`` again continues from there. The bar counts estimated seconds of work; the
+skipped, an interrupted one resumes from its checkpoint. Ctrl+C (or ``kill -INT`` to the
+driver's process group, also when it was started in the background) lets a running nnlite job
+save a checkpoint; ``run`` again continues from there (a Keras job starts again). The bar counts estimated seconds of work; the
 time left is the estimate of the remaining jobs (``calibrate``'s cost table, corrected by the
 measured time of each finished run) scaled, per engine, by measured / estimated time of that
 engine's jobs already run in this launch; a job waiting for a choice (the tuned seeds 1, 2) is costed with the
@@ -23,6 +24,7 @@ $NNLITE_RUNS/study-logs/.
 import argparse
 import os
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -100,11 +102,21 @@ def cmd_calibrate(args):
     _print_plan(_table(plan.study_jobs(), table), table)
 
 
+def _after_interrupt(job):
+    if job.engine == "nnlite":       # fit saved a checkpoint before re-raising
+        return "its checkpoint is saved and `python -m experiments run` resumes it"
+    return "`python -m experiments run` starts it again"
+
+
 def cmd_job(args):
     jobs = {job.id: job for job in plan.study_jobs()}
     if args.id not in jobs:
         raise SystemExit(f"no job {args.id!r}; `python -m experiments list` shows them")
-    jobs[args.id].run()
+    try:
+        jobs[args.id].run()
+    except KeyboardInterrupt:
+        print(f"{args.id}: interrupted; {_after_interrupt(jobs[args.id])}", file=sys.stderr)
+        return 130
 
 
 def _read_log():
@@ -223,7 +235,7 @@ def cmd_run(args):
                 spent[job.engine] = (est_s + est, measured_s + entry["wall_s"])
             _record_measured(table, job)
         elif code == 130:                # Ctrl+C: the job saved its checkpoint
-            tqdm.write(f"interrupted {job.id}: `python -m experiments run` resumes it "
+            tqdm.write(f"interrupted {job.id}: {_after_interrupt(job)} "
                        f"(its output: {entry['log'].replace('$NNLITE_RUNS', RUNS)})",
                        file=sys.stderr)
             failed += 1
@@ -278,13 +290,12 @@ def main(argv=None):
     s.add_argument("id")
     s.set_defaults(func=cmd_job)
     args = p.parse_args(argv)
+    # A shell starts a background command (`nohup ... &`) with SIGINT ignored; restore Python's
+    # handler so that `kill -INT` pauses the driver and its job as Ctrl+C does.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     if args.command == "job":           # a failing job's traceback goes to its log
-        try:
-            return args.func(args) or 0
-        except KeyboardInterrupt:       # fit saved the checkpoint before re-raising
-            print(f"{args.id}: interrupted; its checkpoint is saved and `python -m experiments "
-                  "run` resumes it", file=sys.stderr)
-            return 130
+        return args.func(args) or 0
     errors = CommandErrors(f"python -m experiments {args.command}")
     with errors:
         return args.func(args) or 0

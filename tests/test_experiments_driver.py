@@ -6,6 +6,7 @@ Every command runs in a fresh process with its results and weights in a temporar
 (NNLITE_RESULTS, NNLITE_RUNS), so the committed results are never read or written."""
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -102,3 +103,21 @@ def test_one_smoke_job_runs_records_its_machine_and_times_and_is_then_skipped(st
     assert "nothing to run" in again.stdout
     assert path.stat().st_mtime_ns == mtime
     assert "done" in study("list", "--only", SMOKE_JOB).stdout
+
+
+def test_a_driver_started_in_the_background_can_still_be_interrupted(tmp_path):
+    """A shell starts `nohup python -m experiments run &` with SIGINT ignored; the driver puts
+    Python's handler back, so `kill -INT` pauses it (and its job) as Ctrl+C would."""
+    env = dict(os.environ, NNLITE_STUDY_SMOKE="1", NNLITE_RESULTS=str(tmp_path / "results"),
+               NNLITE_RUNS=str(tmp_path / "runs"), MPLBACKEND="Agg",
+               PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
+    code = ("import signal\n"
+            "from experiments.__main__ import main\n"
+            "print('before:', signal.getsignal(signal.SIGINT) is signal.SIG_IGN)\n"
+            "main(['list'])\n"
+            "print('after:', signal.getsignal(signal.SIGINT) is signal.default_int_handler)\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "before: True" in proc.stdout and "after: True" in proc.stdout, proc.stdout[-500:]
