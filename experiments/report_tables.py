@@ -240,6 +240,12 @@ def table_ensemble():
                "test errors"], rows)
 
 
+def _pct(text):
+    """A percentage from the summary CSV with two decimals, as every other table ("90.3" ->
+    "90.30"); "–" when the cell is empty."""
+    return f"{float(text):.2f}" if text else "–"
+
+
 def table_fashion():
     path = os.path.join(RESULTS, "fashion", "summary.csv")
     if not os.path.isfile(path) or not _done("fashion/summary"):
@@ -250,8 +256,9 @@ def table_fashion():
         return md([], [])
     rows = [[LABEL.get(r["model"], r["model"]),
              r["recipe"] + (" (chosen on MNIST)" if r["chosen_on_mnist"] == "True" else ""),
-             r["epochs"], r["val_acc"], r["test_acc"], r.get("mnist_test_acc") or "–",
-             r["wall_s_per_epoch"], r["cpu_s_per_epoch"]] for r in data]
+             r["epochs"], _pct(r["val_acc"]), _pct(r["test_acc"]),
+             _pct(r.get("mnist_test_acc")), r["wall_s_per_epoch"], r["cpu_s_per_epoch"]]
+            for r in data]
     table = md(["model", "recipe", "epochs", "val %", "test %", "MNIST test % (same recipe)",
                 "wall s/epoch", "CPU s/epoch"], rows)
     if os.path.isfile(os.path.join(RESULTS, "fashion", "fashion_vs_mnist.png")):

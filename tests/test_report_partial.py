@@ -87,7 +87,7 @@ from experiments.common import RESULTS
 name = "cnn-affine-20ep"
 cfg = tuned.CANDIDATES["cnn"][name]
 for experiment, recipe, acc in (("tuned", cfg, 0.9951),
-                                ("fashion", cfg.replace(dataset="fashion-mnist"), 0.9312)):
+                                ("fashion", cfg.replace(dataset="fashion-mnist"), 0.9310)):
     os.makedirs(f"{RESULTS}/{experiment}/{name}")
     with open(f"{RESULTS}/{experiment}/{name}/result.json", "w") as fh:
         json.dump({"config": recipe.to_dict(), "test_acc": acc, "val_acc": acc,
@@ -101,10 +101,10 @@ print(json.dumps(fashion.summarise()))
     assert proc.returncode == 0, proc.stderr[-3000:]
     [row] = json.loads(proc.stdout.splitlines()[-1])
     assert (row["recipe"], row["test_acc"], row["mnist_test_acc"]) == (
-        "cnn-affine-20ep", 93.12, 99.51)
+        "cnn-affine-20ep", 93.1, 99.51)
     assert (tmp_path / "fashion" / "fashion_vs_mnist.png").stat().st_size > 1000
     monkeypatch.setattr(report_tables, "RESULTS", str(tmp_path))
     states({"fashion/summary": ("done", "")})
     table = report_tables.table_fashion()
-    assert "| CNN | cnn-affine-20ep | 20 | 93.12 | 93.12 | 99.51 |" in table
+    assert "| CNN | cnn-affine-20ep | 20 | 93.10 | 93.10 | 99.51 |" in table   # two decimals
     assert "fashion/fashion_vs_mnist.png" in table
