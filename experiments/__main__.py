@@ -13,8 +13,8 @@ The jobs and their order: ``experiments/plan.py``. PATTERN is a job id pattern
 ID``), in the plan's order: a finished job (its result file present, same recipe, timed) is
 skipped, an interrupted one resumes from its checkpoint. Ctrl+C (or ``kill -INT`` to the
 driver's process group, also when it was started in the background) lets a running nnlite job
-save a checkpoint; ``run`` again continues from there (a Keras job starts again). The bar counts estimated seconds of work; the
-time left is the estimate of the remaining jobs (``calibrate``'s cost table, corrected by the
+save a checkpoint; ``run`` again continues from there (a Keras job starts again). The bar
+counts estimated seconds of work; the time left is the estimate of the remaining jobs (``calibrate``'s cost table, corrected by the
 measured time of each finished run) scaled, per engine, by measured / estimated time of that
 engine's jobs already run in this launch; a job waiting for a choice (the tuned seeds 1, 2) is costed with the
 longest candidate it may get. Each job's wall time, CPU time (its process, from getrusage), load average
@@ -234,7 +234,7 @@ def cmd_run(args):
                 est_s, measured_s = spent.get(job.engine, (0.0, 0.0))
                 spent[job.engine] = (est_s + est, measured_s + entry["wall_s"])
             _record_measured(table, job)
-        elif code == 130:                # Ctrl+C: the job saved its checkpoint
+        elif code == 130:                # Ctrl+C: an nnlite job saved its checkpoint
             tqdm.write(f"interrupted {job.id}: {_after_interrupt(job)} "
                        f"(its output: {entry['log'].replace('$NNLITE_RUNS', RUNS)})",
                        file=sys.stderr)
