@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from nnlite import load_model, optimizers, zoo
+from nnlite import Sequential, load_model, optimizers, zoo
 from nnlite.callbacks import Callback
 from nnlite.cli import main as cli
 from nnlite.preprocess import Augment, scale01
@@ -296,3 +296,25 @@ def test_observers_that_want_input_gradients_work_on_a_deskew_model(small):
         weights.append(model.get_weights())
     for a, b in zip(*weights):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_evaluate_names_a_models_extra_outputs_and_refuses_too_few(tmp_path):
+    # a model with more outputs than the dataset has classes (the app's reader: 10 digits,
+    # "not a digit", "touching digits") is scored and plotted; one with fewer is refused
+    from nnlite.commands.evaluate import evaluate_arrays
+    from nnlite.datasets import CLASS_NAMES
+    from nnlite.errors import InputError
+    from nnlite.layers import Dense, Flatten
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 28, 28, 1), dtype=np.float32)
+    y = np.arange(40) % 10
+    wide = Sequential([Flatten(), Dense(12)], input_shape=(28, 28, 1), seed=0)
+    wide.compile()
+    metrics = evaluate_arrays(wide, x, y, str(tmp_path / "wide"), CLASS_NAMES["mnist"], gallery=4)
+    assert list(metrics["per_class"])[-2:] == ["output 10", "output 11"]
+    assert np.array(metrics["confusion"]).shape == (12, 12)
+    assert (tmp_path / "wide" / "confusion.png").is_file()
+    narrow = Sequential([Flatten(), Dense(3)], input_shape=(28, 28, 1), seed=0)
+    narrow.compile()
+    with pytest.raises(InputError, match="3 outputs but the labels go up to 9"):
+        evaluate_arrays(narrow, x, y, None, CLASS_NAMES["mnist"])

@@ -133,10 +133,10 @@ def evaluate_arrays(model, x, y, out=None, class_names=None, gallery=32):
     logits = model.predict(x)
     probs = softmax(logits.astype(np.float64))
     pred = probs.argmax(1)
+    names = _output_names(class_names, probs.shape[1], int(y.max(initial=0)) + 1)
     # the same numbers as model.evaluate (mean cross-entropy + L2 terms), without a 2nd pass
     loss = float(model.loss.forward(logits, y)) + float(model.regularization_loss())
     acc = float(np.mean(pred == y))
-    names = class_names or [str(i) for i in range(probs.shape[1])]
     cm = confusion_matrix(y, pred, probs.shape[1])
     report, text = classification_report(cm, names)
     wrong = np.flatnonzero(pred != y)
@@ -161,6 +161,16 @@ def evaluate_arrays(model, x, y, out=None, class_names=None, gallery=32):
             plot_gallery(shown, y[worst], pred[worst], probs[worst, pred[worst]],
                          os.path.join(out, "mistakes.png"), names)
     return dict(metrics, predictions=predictions)     # predictions (N,) are not in the JSON
+
+
+def _output_names(class_names, n_outputs, n_labels):
+    """One name per model output: the dataset's class names, then "output <i>" for outputs
+    beyond them (a model may have extra classes, e.g. "not a digit")."""
+    if n_labels > n_outputs:
+        raise InputError(f"the model has {n_outputs} outputs but the labels go up to "
+                         f"{n_labels - 1}: it was not trained for this dataset")
+    names = list(class_names or [])[:n_outputs]
+    return names + [f"output {i}" for i in range(len(names), n_outputs)]
 
 
 def confusion_matrix(y, pred, n_classes):
