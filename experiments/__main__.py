@@ -9,17 +9,17 @@
 The jobs and their order: ``experiments/plan.py``. PATTERN is a job id pattern
 ("seed_protocol/*", "tuned/cnn-*") or a substring of ids.
 
-``run`` starts every job that is not done in its own process (``python -m experiments job
-ID``), in the plan's order: a finished job (its result file present, same recipe, timed) is
-skipped, an interrupted one resumes from its checkpoint. Ctrl+C (or ``kill -INT`` to the
-driver's process group, also when it was started in the background) lets a running nnlite job
-save a checkpoint; ``run`` again continues from there (a Keras job starts again). The bar
-counts estimated seconds of work; the time left is the estimate of the remaining jobs (``calibrate``'s cost table, corrected by the
-measured time of each finished run) scaled, per engine, by measured / estimated time of that
-engine's jobs already run in this launch; a job waiting for a choice (the tuned seeds 1, 2) is costed with the
-longest candidate it may get. Each job's wall time, CPU time (its process, from getrusage), load average
-at start and end and the machine go to results/study_log.json; its output to
-$NNLITE_RUNS/study-logs/.
+``run`` starts every job that is not done in its own process (``python -m experiments job ID``),
+in the plan's order: a finished job (its result file present, same recipe, timed) is skipped, an
+interrupted one resumes from its checkpoint. Ctrl+C (or ``kill -INT`` to the driver's process
+group, also when it was started in the background) lets a running nnlite job save a checkpoint;
+``run`` again continues from there (a Keras job starts again). The bar counts estimated seconds
+of work; the time left is the estimate of the remaining jobs (``calibrate``'s cost table,
+corrected by the measured time of each finished run) scaled, per engine, by measured / estimated
+time of that engine's jobs already run in this launch; a job waiting for a choice (the tuned
+seeds 1, 2) is costed with the longest candidate it may get. Each job's wall time, CPU time (its
+process, from getrusage), load average at start and end and the machine go to
+results/study_log.json; its output to $NNLITE_RUNS/study-logs/.
 """
 import argparse
 import os
